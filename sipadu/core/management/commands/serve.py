@@ -1,0 +1,53 @@
+"""``sipadu serve``: gunicorn (web) and the Huey consumer (worker) together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve the web application with gunicorn and run the background worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--bind", default=os.environ.get("SIPADU_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int,
+                            default=int(os.environ.get("SIPADU_WEB_WORKERS", "2")))
+        parser.add_argument("--threads", type=int,
+                            default=int(os.environ.get("SIPADU_WEB_THREADS", "4")))
+        parser.add_argument("--no-worker", action="store_true",
+                            help="Do not start the background worker in this process group.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get(
+            "DJANGO_SETTINGS_MODULE", "sipadu.settings")}
+        bin_dir = os.path.dirname(sys.executable)
+        procs = [subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            [os.path.join(bin_dir, "gunicorn"), "sipadu.wsgi:application",
+             "--bind", options["bind"], "--worker-class", "gthread",
+             "--workers", str(options["workers"]), "--threads", str(options["threads"]),
+             "--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(M)sms'],
+            env=env)]
+        if not options["no_worker"]:
+            procs.append(subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "sipadu.cli", "run_huey", "--quiet"], env=env))
+        self.stdout.write(f"SIPADU: http://{options['bind']}/  (data: {settings.DATA_DIR})")
+        try:
+            for proc in procs:
+                proc.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                proc.wait(timeout=20)

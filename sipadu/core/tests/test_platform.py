@@ -1,0 +1,80 @@
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+from django.urls import reverse
+
+from sipadu.core.logging import PersonalDataFilter, mask
+from sipadu.core.models import zone_for_region
+from sipadu.settings import database_from_url
+
+
+def test_database_url_is_parsed():
+    db = database_from_url("postgres://u:p%40ss@db.example:5433/sipadu")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "u", "p@ss", "db.example", "5433", "sipadu")
+    with pytest.raises(ValueError, match="mysql"):
+        database_from_url("mysql://x/y")
+
+
+def test_time_zone_follows_the_province():
+    assert zone_for_region("63.11") == "Asia/Makassar"  # Kalimantan Selatan: WITA
+    assert zone_for_region("62.71") == "Asia/Jakarta"  # Kalimantan Tengah: WIB
+    assert zone_for_region("94.01") == "Asia/Jayapura"  # Papua Tengah: WIT
+    assert zone_for_region("13") == "Asia/Jakarta"
+
+
+def test_personal_numbers_are_masked_in_logs():
+    assert mask("NIK 6311014107900001 hp 081234567890") == "NIK [NIK] hp [telepon]"
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "cari %s", ("6311014107900001",),
+                               None)
+    PersonalDataFilter().filter(record)
+    assert record.getMessage() == "cari [NIK]"
+
+
+def _run(env_extra, *args):
+    env = {**os.environ, **env_extra}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run([sys.executable, "-m", "sipadu.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_secret_key_is_generated_into_the_data_dir(tmp_path):
+    result = _run({"SIPADU_DATA_DIR": str(tmp_path)}, "check")
+    assert result.returncode == 0, result.stderr
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_check_deploy_is_clean_in_production_settings(tmp_path):
+    result = _run({"SIPADU_DATA_DIR": str(tmp_path), "SIPADU_HTTPS": "1",
+                   "SIPADU_DEBUG": "0"}, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_pages_need_login_and_render_in_indonesian(client, make_officer):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    login = client.get(reverse("login"))
+    assert "Masuk ke SIPADU" in login.content.decode()
+    user = make_officer("operator-layanan")
+    client.force_login(user)
+    body = client.get(reverse("home")).content.decode()
+    assert "Kabupaten Balangan" in body and "WITA" in body
+
+
+@pytest.mark.django_db
+def test_english_is_available(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}

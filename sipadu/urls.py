@@ -1,0 +1,18 @@
+"""Top-level URL map: each app includes its own urls module."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from sipadu.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("kantor/", core_views.choose_office, name="choose_office"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("sop/", include("sipadu.sop.urls")),
+]
