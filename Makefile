@@ -43,7 +43,7 @@ format: deps-dev
 
 ## Regenerate the translation catalogues (Indonesian source text, English translation).
 messages: deps-dev
-	cd sipadu && ../$(BIN)/sipadu makemessages -l id -l en --no-obsolete --ignore 'tests/*'
+	$(BIN)/python scripts/i18n.py
 
 clean:
 	rm -rf $(VENV) var

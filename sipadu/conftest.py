@@ -41,13 +41,21 @@ def office(make_office: Callable[[str], Office]) -> Office:
 def make_officer(db: Any, office: Office) -> Callable[..., User]:
     """Create a user holding ``role_code`` in an office (Balangan by default)."""
 
-    def make(role_code: str, *, office_: Office | None = None, username: str | None = None,
-             role_name: str | None = None, external: bool = False) -> User:
+    def make(
+        role_code: str,
+        *,
+        office_: Office | None = None,
+        username: str | None = None,
+        role_name: str | None = None,
+        external: bool = False,
+    ) -> User:
         target = office_ or office
-        role = ensure_role(role_code, role_name or role_code.replace("-", " ").title(),
-                           external=external)
+        role = ensure_role(
+            role_code, role_name or role_code.replace("-", " ").title(), external=external
+        )
         user = User.objects.create_user(
-            username=username or f"{target.code}-{role_code}", password="pw-test-12345",
+            username=username or f"{target.code}-{role_code}",
+            password="pw-test-12345",
         )
         grant_role(user, target, role)
         return user
@@ -66,8 +74,12 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as pw:
         instance = pw.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         yield instance
         instance.close()

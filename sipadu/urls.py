@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from sipadu.core import second_factor
 from sipadu.core import views as core_views
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("otp/verifikasi/", second_factor.verify, name="otp_verify"),
+    path("otp/aktifkan/", second_factor.setup, name="otp_setup"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("sop/", include("sipadu.sop.urls")),

@@ -24,12 +24,16 @@ class AuditEvent(models.Model):
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     actor_label = models.CharField(max_length=150, blank=True)
-    office = models.ForeignKey("core.Office", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="+")
+    office = models.ForeignKey(
+        "core.Office", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     action = models.CharField(max_length=80, db_index=True)
     object_type = models.CharField(max_length=80, blank=True)
     object_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -45,6 +49,14 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("audit events are append-only")
 
     def canonical(self) -> str:
         """The text the hash covers: every field except the hash itself."""
@@ -66,14 +78,6 @@ class AuditEvent(models.Model):
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("audit events are append-only")
-
 
 class AuditHead(models.Model):
     """The single row that remembers the last entry; locking it serialises appends."""
@@ -84,3 +88,6 @@ class AuditHead(models.Model):
 
     class Meta:
         verbose_name = _("kepala rantai audit")
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "sipadu.core"
     label = "core"
     verbose_name = _("Kantor dan pengguna")
+
+    def ready(self) -> None:
+        from . import demo_data  # noqa: F401 - registers the demo step

@@ -14,6 +14,9 @@ def office(request: HttpRequest) -> dict[str, Any]:
     roles: list[str] = []
     user = getattr(request, "user", None)
     if current is not None and user is not None and user.is_authenticated:
-        roles = list(user.memberships.filter(office=current, active=True)
-                     .values_list("role__name", flat=True))
+        roles = list(
+            user.memberships.filter(office=current, active=True).values_list(
+                "role__name", flat=True
+            )
+        )
     return {"current_office": current, "current_roles": roles, "main_nav": nav.items_for(request)}

@@ -24,7 +24,9 @@ class DemoStep:
 _STEPS: dict[str, DemoStep] = {}
 
 
-def register(name: str, order: int) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
+def register(
+    name: str, order: int
+) -> Callable[[Callable[..., list[str]]], Callable[..., list[str]]]:
     """Decorator: register ``func(progress)`` as the demo step ``name``."""
 
     def wrap(func: Callable[..., list[str]]) -> Callable[..., list[str]]:

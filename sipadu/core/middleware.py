@@ -31,7 +31,7 @@ class OfficeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         office = current_office(request)
-        request.office = office  # type: ignore[attr-defined]
+        request.office = office
         if office is not None:
             timezone.activate(office.tzinfo)
         try:

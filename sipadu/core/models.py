@@ -27,10 +27,10 @@ def zone_for_region(code: str) -> str:
     """Time zone of a region code, from its province (the first two digits)."""
     province = code.replace(".", "")[:2]
     if province in WIT_PROVINCES:
-        return TimeZone.WIT.value
+        return "Asia/Jayapura"
     if province in WITA_PROVINCES:
-        return TimeZone.WITA.value
-    return TimeZone.WIB.value
+        return "Asia/Makassar"
+    return "Asia/Jakarta"
 
 
 class User(AbstractUser):
@@ -58,7 +58,9 @@ class Office(models.Model):
     code = models.SlugField(_("kode"), max_length=40, unique=True)
     name = models.CharField(_("nama"), max_length=200)
     region = models.ForeignKey(
-        "wilayah.Region", on_delete=models.PROTECT, related_name="offices",
+        "wilayah.Region",
+        on_delete=models.PROTECT,
+        related_name="offices",
         verbose_name=_("wilayah"),
     )
     level = models.CharField(_("tingkat"), max_length=10, choices=Level.choices)
@@ -80,7 +82,7 @@ class Office(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if not self.timezone and self.region_id:
             self.timezone = zone_for_region(str(self.region_id))
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
@@ -100,15 +102,22 @@ class Role(models.Model):
     code = models.SlugField(_("kode"), max_length=60, unique=True)
     name = models.CharField(_("nama"), max_length=150)
     external = models.BooleanField(
-        _("pihak luar"), default=False,
+        _("pihak luar"),
+        default=False,
         help_text=_("Masyarakat, Wali Nagari, Lembaga Pengguna, Walikota, Dinas Provinsi."),
     )
     supervisor = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="subordinates",
-        verbose_name=_("atasan"), help_text=_("Peran yang diberi tahu bila tugas terlambat."),
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subordinates",
+        verbose_name=_("atasan"),
+        help_text=_("Peran yang diberi tahu bila tugas terlambat."),
     )
     requires_second_factor = models.BooleanField(
-        _("wajib faktor kedua"), default=False,
+        _("wajib faktor kedua"),
+        default=False,
         help_text=_("Peran penanda tangan (TTE) dan admin wajib memakai OTP."),
     )
 

@@ -36,6 +36,7 @@ def items_for(request: HttpRequest) -> list[dict[str, Any]]:
         if not item.visible(request):
             continue
         url = reverse(item.url_name)
-        shown.append({"url": url, "label": item.label,
-                      "active": request.path.startswith(url) and url != "/"})
+        shown.append(
+            {"url": url, "label": item.label, "active": request.path.startswith(url) and url != "/"}
+        )
     return shown

@@ -27,8 +27,10 @@ def users_with_role(office: Office, role_code: str) -> list[User]:
     """Active users holding ``role_code`` in ``office``."""
     return list(
         User.objects.filter(
-            memberships__office=office, memberships__role__code=role_code,
-            memberships__active=True, is_active=True,
+            memberships__office=office,
+            memberships__role__code=role_code,
+            memberships__active=True,
+            is_active=True,
         ).distinct()
     )
 
@@ -40,8 +42,12 @@ def ensure_office(code: str, name: str, region_code: str, *, actor: Any = None) 
     level = Office.Level.PROVINCE if region.level == Region.Level.PROVINCE else Office.Level.KABKOTA
     office, created = Office.objects.get_or_create(
         code=code,
-        defaults={"name": name, "region": region, "level": level,
-                  "timezone": zone_for_region(region_code)},
+        defaults={
+            "name": name,
+            "region": region,
+            "level": level,
+            "timezone": zone_for_region(region_code),
+        },
     )
     if created:
         record_event(actor, "core.office.create", office, office=office)
@@ -49,13 +55,23 @@ def ensure_office(code: str, name: str, region_code: str, *, actor: Any = None) 
 
 
 @transaction.atomic
-def ensure_role(code: str, name: str, *, external: bool = False,
-                supervisor: str | None = None, second_factor: bool = False) -> Role:
+def ensure_role(
+    code: str,
+    name: str,
+    *,
+    external: bool = False,
+    supervisor: str | None = None,
+    second_factor: bool = False,
+) -> Role:
     """Create or update a role (jabatan) by its code."""
     role, _ = Role.objects.update_or_create(
         code=code,
-        defaults={"name": name, "external": external, "requires_second_factor": second_factor,
-                  "supervisor": Role.objects.filter(code=supervisor).first() if supervisor else None},
+        defaults={
+            "name": name,
+            "external": external,
+            "requires_second_factor": second_factor,
+            "supervisor": Role.objects.filter(code=supervisor).first() if supervisor else None,
+        },
     )
     return role
 
@@ -67,6 +83,11 @@ def grant_role(user: User, office: Office, role: Role, *, actor: Any = None) -> 
     if created or not membership.active:
         membership.active = True
         membership.save(update_fields=["active"])
-        record_event(actor, "core.membership.grant", membership, office=office,
-                     data={"role": role.code, "user": str(user.pk)})
+        record_event(
+            actor,
+            "core.membership.grant",
+            membership,
+            office=office,
+            data={"role": role.code, "user": str(user.pk)},
+        )
     return membership

@@ -13,8 +13,8 @@ class RegionAdmin(admin.ModelAdmin):
     readonly_fields = ["code", "name", "level", "parent"]
     show_full_result_count = False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

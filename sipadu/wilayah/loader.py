@@ -42,8 +42,15 @@ def load_regions(
         for code, name in rows:
             if code in existing:
                 continue
-            batch.append(region_model(code=code, name=name, name_folded=fold(name),
-                                level=code.count(".") + 1, parent_id=parent_code(code)))
+            batch.append(
+                region_model(
+                    code=code,
+                    name=name,
+                    name_folded=fold(name),
+                    level=code.count(".") + 1,
+                    parent_id=parent_code(code),
+                )
+            )
             if len(batch) >= BATCH:
                 region_model.objects.bulk_create(batch)
                 added += len(batch)
@@ -60,17 +67,29 @@ def load_regions(
 
 
 def load_population(
-    path: Path = POPULATION_CSV, region_model: Any = Region, population_model: Any = RegionPopulation
+    path: Path = POPULATION_CSV,
+    region_model: Any = Region,
+    population_model: Any = RegionPopulation,
 ) -> int:
     """Upsert the published population of provinces and kabupaten/kota."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["kode"] != "0"]
-    known = set(region_model.objects.filter(code__in=[r["kode"] for r in rows])
-                .values_list("code", flat=True))
-    objs = [population_model(region_id=r["kode"], male=int(r["pria"]), female=int(r["wanita"]),
-                             total=int(r["total"])) for r in rows if r["kode"] in known]
+    known = set(
+        region_model.objects.filter(code__in=[r["kode"] for r in rows]).values_list(
+            "code", flat=True
+        )
+    )
+    objs = [
+        population_model(
+            region_id=r["kode"], male=int(r["pria"]), female=int(r["wanita"]), total=int(r["total"])
+        )
+        for r in rows
+        if r["kode"] in known
+    ]
     population_model.objects.bulk_create(
-        objs, update_conflicts=True, unique_fields=["region"],
+        objs,
+        update_conflicts=True,
+        unique_fields=["region"],
         update_fields=["male", "female", "total"],
     )
     return len(objs)

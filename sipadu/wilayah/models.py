@@ -28,7 +28,11 @@ class Region(models.Model):
     name_folded = models.CharField(max_length=120, db_index=True, editable=False)
     level = models.PositiveSmallIntegerField(_("tingkat"), choices=Level.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
         db_index=True,
     )
 
@@ -67,8 +71,9 @@ class Region(models.Model):
 class RegionPopulation(models.Model):
     """Published population of a province or kabupaten/kota (with the data set)."""
 
-    region = models.OneToOneField(Region, on_delete=models.CASCADE, primary_key=True,
-                                  related_name="population")
+    region = models.OneToOneField(
+        Region, on_delete=models.CASCADE, primary_key=True, related_name="population"
+    )
     male = models.PositiveIntegerField()
     female = models.PositiveIntegerField()
     total = models.PositiveIntegerField()
@@ -76,3 +81,6 @@ class RegionPopulation(models.Model):
     class Meta:
         verbose_name = _("jumlah penduduk wilayah")
         verbose_name_plural = _("jumlah penduduk wilayah")
+
+    def __str__(self) -> str:
+        return f"{self.region_id}: {self.total}"

@@ -27,8 +27,9 @@ def children(code: str | None) -> QuerySet[Region]:
     return Region.objects.filter(parent_id=normalise_code(code))
 
 
-def search(query: str, *, level: int | None = None, within: str | None = None,
-           limit: int = 20) -> list[Region]:
+def search(
+    query: str, *, level: int | None = None, within: str | None = None, limit: int = 20
+) -> list[Region]:
     """Regions whose name starts with (then contains) the query, case- and accent-blind."""
     folded = fold(query)
     if not folded:

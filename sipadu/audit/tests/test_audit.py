@@ -78,7 +78,8 @@ def test_actor_and_address_are_recorded(rf, make_officer):
 
 
 def test_sipadu_help_lists_project_commands():
-    out = subprocess.run([sys.executable, "-m", "sipadu.cli", "--help"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "sipadu.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for name in ("audit", "wilayah", "demo", "serve", "sop"):
         assert name in out

@@ -15,7 +15,12 @@ def test_database_url_is_parsed():
     db = database_from_url("postgres://u:p%40ss@db.example:5433/sipadu")
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
-        "u", "p@ss", "db.example", "5433", "sipadu")
+        "u",
+        "p@ss",
+        "db.example",
+        "5433",
+        "sipadu",
+    )
     with pytest.raises(ValueError, match="mysql"):
         database_from_url("mysql://x/y")
 
@@ -29,8 +34,9 @@ def test_time_zone_follows_the_province():
 
 def test_personal_numbers_are_masked_in_logs():
     assert mask("NIK 6311014107900001 hp 081234567890") == "NIK [NIK] hp [telepon]"
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "cari %s", ("6311014107900001",),
-                               None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "cari %s", ("6311014107900001",), None
+    )
     PersonalDataFilter().filter(record)
     assert record.getMessage() == "cari [NIK]"
 
@@ -38,8 +44,13 @@ def test_personal_numbers_are_masked_in_logs():
 def _run(env_extra, *args):
     env = {**os.environ, **env_extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run([sys.executable, "-m", "sipadu.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sipadu.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_secret_key_is_generated_into_the_data_dir(tmp_path):
@@ -51,8 +62,13 @@ def test_secret_key_is_generated_into_the_data_dir(tmp_path):
 
 
 def test_check_deploy_is_clean_in_production_settings(tmp_path):
-    result = _run({"SIPADU_DATA_DIR": str(tmp_path), "SIPADU_HTTPS": "1",
-                   "SIPADU_DEBUG": "0"}, "check", "--deploy", "--fail-level", "WARNING")
+    result = _run(
+        {"SIPADU_DATA_DIR": str(tmp_path), "SIPADU_HTTPS": "1", "SIPADU_DEBUG": "0"},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -15,8 +15,9 @@ class Command(BaseCommand):
     help = "Load the demo data (five seed offices, users, cases…) and serve the demo."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--load-only", action="store_true",
-                            help="Load the demo data without serving.")
+        parser.add_argument(
+            "--load-only", action="store_true", help="Load the demo data without serving."
+        )
         parser.add_argument("--bind", default="127.0.0.1:8000", help="Address to serve on.")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -18,27 +18,52 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("SIPADU_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int,
-                            default=int(os.environ.get("SIPADU_WEB_WORKERS", "2")))
-        parser.add_argument("--threads", type=int,
-                            default=int(os.environ.get("SIPADU_WEB_THREADS", "4")))
-        parser.add_argument("--no-worker", action="store_true",
-                            help="Do not start the background worker in this process group.")
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("SIPADU_WEB_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("SIPADU_WEB_THREADS", "4"))
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start the background worker in this process group.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("collectstatic", interactive=False, verbosity=0)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "sipadu.settings")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "sipadu.settings"),
+        }
         bin_dir = os.path.dirname(sys.executable)
-        procs = [subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [os.path.join(bin_dir, "gunicorn"), "sipadu.wsgi:application",
-             "--bind", options["bind"], "--worker-class", "gthread",
-             "--workers", str(options["workers"]), "--threads", str(options["threads"]),
-             "--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(M)sms'],
-            env=env)]
+        procs = [
+            subprocess.Popen(
+                [
+                    os.path.join(bin_dir, "gunicorn"),
+                    "sipadu.wsgi:application",
+                    "--bind",
+                    options["bind"],
+                    "--worker-class",
+                    "gthread",
+                    "--workers",
+                    str(options["workers"]),
+                    "--threads",
+                    str(options["threads"]),
+                    "--access-logfile",
+                    "-",
+                    "--access-logformat",
+                    '%(h)s "%(m)s %(U)s" %(s)s %(M)sms',
+                ],
+                env=env,
+            )
+        ]
         if not options["no_worker"]:
-            procs.append(subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "sipadu.cli", "run_huey", "--quiet"], env=env))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "sipadu.cli", "run_huey", "--quiet"], env=env
+                )
+            )
         self.stdout.write(f"SIPADU: http://{options['bind']}/  (data: {settings.DATA_DIR})")
         try:
             for proc in procs:

@@ -33,9 +33,10 @@ class Command(BaseCommand):
             added = loader.load_regions(progress=lambda n: self.stderr.write(f"\r{n:,}", ending=""))
             self.stderr.write("")
             total = Region.objects.count()
-            self.stdout.write(_("%(added)s wilayah ditambahkan, %(total)s total, %(secs).1f detik")
-                              % {"added": added, "total": total,
-                                 "secs": time.perf_counter() - started})
+            self.stdout.write(
+                _("%(added)s wilayah ditambahkan, %(total)s total, %(secs).1f detik")
+                % {"added": added, "total": total, "secs": time.perf_counter() - started}
+            )
         elif action == "show":
             region = services.get_region(options["code"])
             if region is None:
