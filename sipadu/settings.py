@@ -259,6 +259,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "huey": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
     },
 }
 

@@ -128,24 +128,35 @@ def kind_of(value: object) -> str:
     return type(value).__name__
 
 
+def mark_line(mark: yaml.Mark | None) -> int | None:
+    """The 1-based line of a YAML error mark (None when the error has no position)."""
+    return None if mark is None else mark.line + 1
+
+
 def read_yaml(text: str, source: str) -> tuple[Any, list[Problem]]:
     """Parse ``text`` (named ``source`` in messages) and return (data, problems).
 
     ``data`` is None when the text is not valid YAML; the problems then say where
     and why, in one line each. Mappings are :class:`LineDict`, sequences :class:`LineList`.
     """
-    loader = _Loader(text)
+    try:
+        # The reader checks for forbidden characters as soon as the loader is built.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"broken YAML: character {chr(exc.character)!r} is not allowed"
+        return None, [Problem(source, line, "", message)]
     loader.problems = []
     loader.source = source
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = None if mark is None else mark.line + 1
         what = exc.problem or exc.context or "invalid YAML"
-        return None, [Problem(source, line, "", f"broken YAML: {what}")]
-    except yaml.YAMLError as exc:
-        return None, [Problem(source, None, "", f"broken YAML: {exc}")]
+        mark_at = mark_line(exc.problem_mark or exc.context_mark)
+        return None, [Problem(source, mark_at, "", f"broken YAML: {what}")]
+    except RecursionError:
+        # PyYAML composes recursively; absurd nesting must not crash the caller.
+        return None, [Problem(source, None, "", "broken YAML: nested too deeply")]
     finally:
         loader.dispose()
     return data, loader.problems

@@ -55,13 +55,14 @@ def line_of(data: Any, path: Sequence[str | int]) -> int | None:
     line: int | None = getattr(data, "line", None)
     node = data
     for part in path:
-        if isinstance(node, LineDict) and isinstance(part, str) and part in node:
-            line = node.lines[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
-            line = node.lines[part]
-        else:
+        if not isinstance(node, LineDict | LineList):
             return line
-        node = node[part]
+        try:
+            # LineDict.lines is keyed like the mapping, LineList.lines indexed like the list.
+            line = node.lines[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return line
+        node = node[part]  # type: ignore[index]
     return line
 
 
@@ -77,14 +78,15 @@ def _expected(types: str | list[str]) -> str:
 
 def _problems(error: ValidationError, data: Any, source: str) -> Iterator[Problem]:
     path = list(error.absolute_path)
-    value = error.instance
+    value: Any = error.instance
+    expected: Any = error.validator_value
     field = field_path(path)
     line = line_of(data, path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "required":
         # jsonschema reports each missing name as its own error without naming it;
         # naming them all here and removing repeats in check_schema is simpler.
-        for name in error.validator_value:
+        for name in expected:
             if name not in value:
                 yield Problem(source, line, field_path([*path, name]), "missing (required)")
     elif error.validator == "additionalProperties":
@@ -98,12 +100,12 @@ def _problems(error: ValidationError, data: Any, source: str) -> Iterator[Proble
                     f"unknown field (allowed here: {', '.join(allowed)})",
                 )
     elif error.validator == "type":
-        hint = " (put it in quotes)" if "string" in error.validator_value else ""
+        hint = " (put it in quotes)" if "string" in expected else ""
         yield Problem(
             source,
             line,
             field,
-            f"must be {_expected(error.validator_value)}, not {kind_of(value)} {value!r}{hint}",
+            f"must be {_expected(expected)}, not {kind_of(value)} {value!r}{hint}",
         )
     elif error.validator == "pattern":
         yield Problem(source, line, field, f"{value!r} is not {schema['description']}")

@@ -43,15 +43,15 @@ class _Checker:
             Problem(self.source, line_of(self.data, path), field_path(path), message)
         )
 
-    def unique_ids(self, kind: str, items: list[Any], key: str = "id") -> dict[str, int]:
-        """Map each id to its index, reporting repeats."""
+    def unique(self, collection: str, kind: str, key: str = "id") -> dict[str, int]:
+        """Map each ``key`` of ``data[collection]`` to its index, reporting repeats."""
         first: dict[str, int] = {}
-        for i, item in enumerate(items):
+        for i, item in enumerate(self.data[collection]):
             value = str(item[key])
             if value in first:
-                where = line_of(self.data, [f"{kind}s", first[value], key])
+                where = line_of(self.data, [collection, first[value], key])
                 self.add(
-                    [f"{kind}s", i, key],
+                    [collection, i, key],
                     f"duplicate {kind} {key} {value!r} (first on line {where})",
                 )
             else:
@@ -129,9 +129,9 @@ def build_sop(data: Any, source: str) -> SOP:
     check = _Checker(data, source)
     raw_executors: list[Any] = data["executors"]
     raw_activities: list[Any] = data["activities"]
-    executor_ids = check.unique_ids("executor", raw_executors)
-    activity_ids = check.unique_ids("activity", raw_activities)
-    check.unique_ids("activity", raw_activities, key="number")
+    executor_ids = check.unique("executors", "executor")
+    activity_ids = check.unique("activities", "activity")
+    check.unique("activities", "activity", key="number")
 
     activities: list[Activity] = []
     used_executors: set[str] = set()
