@@ -94,3 +94,22 @@ def test_english_is_available(client):
 @pytest.mark.django_db
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_login_is_rate_limited_per_client(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    url = reverse("login")
+    statuses = [
+        client.post(url, {"username": "x", "password": "wrong"}, REMOTE_ADDR="10.9.9.9").status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [200] * 10
+    assert statuses[10] == 429
+    limited = client.post(url, {"username": "x", "password": "y"}, REMOTE_ADDR="10.9.9.9")
+    assert "Terlalu banyak percobaan" in limited.content.decode()
+    assert int(limited["Retry-After"]) > 0
+    other = client.post(url, {"username": "x", "password": "y"}, REMOTE_ADDR="10.9.9.8")
+    assert other.status_code == 200
