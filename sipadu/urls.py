@@ -5,8 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sipadu.core import second_factor
-from sipadu.core.ratelimit import rate_limit
 from sipadu.core import views as core_views
+from sipadu.core.ratelimit import rate_limit
 
 urlpatterns = [
     path("", core_views.home, name="home"),

@@ -16,7 +16,6 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 
 def client_key(request: HttpRequest) -> str:
