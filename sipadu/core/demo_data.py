@@ -38,7 +38,7 @@ def load(progress: Callable[[str], None]) -> list[str]:
     lines = ["Log-in demo (kata sandi semua pengguna: " + demo.DEMO_PASSWORD + "):"]
     for code, (name, region) in OFFICES.items():
         office = ensure_office(code, name, region)
-        roles = sorted({ex.role for sop in sops if sop.office == region for ex in sop.executors})
+        roles = sorted({role for sop in sops if sop.office == region for role in sop.roles})
         progress(f"{office.name}: {len(roles)} peran")
         for role_code in roles:
             role = Role.objects.get(code=role_code)
