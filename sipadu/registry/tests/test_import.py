@@ -1,0 +1,452 @@
+import csv
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from sipadu.audit.models import AuditEvent
+from sipadu.registry import coverage, importers
+from sipadu.registry.models import ImportRun, Keluarga, Penduduk
+from sipadu.registry.nik import encode_kk, encode_nik
+from sipadu.registry.tasks import run_import
+
+SIAK_HEADER = [
+    "NIK",
+    "NO_KK",
+    "NAMA_LGKP",
+    "JENIS_KLMIN",
+    "TMPT_LHR",
+    "TGL_LHR",
+    "AGAMA",
+    "STATUS_KAWIN",
+    "STAT_HBKEL",
+    "PDDK_AKH",
+    "JENIS_PKRJN",
+    "GOL_DRH",
+    "NAMA_LGKP_AYAH",
+    "NAMA_LGKP_IBU",
+    "ALAMAT",
+    "NO_RT",
+    "NO_RW",
+    "NO_PROP",
+    "NO_KAB",
+    "NO_KEC",
+    "NO_KEL",
+    "NO_AKTA_LHR",
+    "KTP_EL_REKAM",
+    "KIA",
+]
+
+
+def person_row(
+    desa,
+    n,
+    *,
+    sex="L",
+    born=dt.date(1985, 4, 2),
+    name=None,
+    kk_serial=None,
+    hub="KEPALA KELUARGA",
+    akta="AL-1",
+    kawin="KAWIN",
+):
+    prop, kab, kec, kel = desa.split(".")
+    nik = encode_nik(desa.replace(".", "")[:6], born, sex, n)
+    kk = encode_kk(desa.replace(".", "")[:6], dt.date(2015, 3, 15), kk_serial or n)
+    return [
+        nik,
+        kk,
+        name or f"Warga Nomor {n}",
+        "LAKI-LAKI" if sex == "L" else "PEREMPUAN",
+        "Paringin",
+        born.strftime("%d-%m-%Y"),
+        "ISLAM",
+        kawin,
+        hub,
+        "SLTA/SEDERAJAT",
+        "PETANI/PEKEBUN",
+        "O",
+        "Ayah",
+        "Ibu",
+        "Jl. Ahmad Yani",
+        "3",
+        "1",
+        prop,
+        kab,
+        kec,
+        kel,
+        akta,
+        "SUDAH REKAM",
+        "TIDAK",
+    ]
+
+
+def write_csv(path, header, rows, *, encoding="utf-8", delimiter=";"):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return str(path)
+
+
+def lines_of(result):
+    return {p.line: p.reason for p in result.problems}
+
+
+@pytest.fixture
+def family(balangan_desa):
+    """A family of three as SIAK exports it."""
+    return [
+        person_row(balangan_desa, 1, kk_serial=1),
+        person_row(balangan_desa, 2, sex="P", born=dt.date(1988, 9, 30), kk_serial=1, hub="ISTRI"),
+        person_row(
+            balangan_desa,
+            3,
+            born=dt.date(2016, 1, 5),
+            kk_serial=1,
+            hub="ANAK",
+            akta="-",
+            kawin="BELUM KAWIN",
+        ),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_siak_export_is_imported_with_families_and_coverage(tmp_path, family):
+    result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family))
+    assert result.committed and not result.problems, result.problems
+    assert (result.created, result.updated) == (3, 0)
+    kk = Keluarga.objects.get()
+    head = Penduduk.objects.get(relationship="kepala")
+    assert kk.kepala_id == head.pk and kk.rt == "003" and kk.street == "Jl. Ahmad Yani"
+    child = Penduduk.objects.get(relationship="anak")
+    assert child.akta_kelahiran_no == "" and child.ktp_el_recorded is True
+    assert child.name_folded == "warga nomor 3"
+    assert coverage.stored() == coverage.compute(coverage.reference_date())
+    assert coverage.region_figures("63.11")["akta_lahir_0_17"].denominator == 1
+
+
+@pytest.mark.django_db
+def test_reimport_updates_by_nik_instead_of_duplicating(tmp_path, family):
+    importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family))
+    family[2][2] = "Nama Baru"
+    family[2][21] = "AL-99"  # the child got an akta kelahiran
+    result = importers.import_file(write_csv(tmp_path / "b.csv", SIAK_HEADER, family))
+    assert (result.created, result.updated) == (0, 3)
+    assert Penduduk.objects.count() == 3
+    assert Penduduk.objects.get(full_name="Nama Baru").akta_kelahiran_no == "AL-99"
+    assert coverage.region_figures("63.11")["akta_lahir_0_17"].numerator == 1
+    assert coverage.stored() == coverage.compute(coverage.reference_date())
+
+
+@pytest.mark.django_db
+def test_columns_absent_from_the_file_are_left_alone(tmp_path, family):
+    importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family))
+    short = [[r[0], r[2], r[3], r[5], ".".join(r[17:21])] for r in family]
+    result = importers.import_file(
+        write_csv(
+            tmp_path / "b.csv",
+            ["nik", "nama", "jenis kelamin", "tanggal lahir", "kode desa"],
+            short,
+        )
+    )
+    assert result.committed and result.updated == 3
+    assert Penduduk.objects.filter(akta_kelahiran_no="AL-1").count() == 2
+    assert Penduduk.objects.exclude(keluarga=None).count() == 3
+
+
+@pytest.mark.django_db
+def test_english_headers_commas_bom_and_accents(tmp_path, balangan_desa):
+    header = [
+        "National ID",
+        "Full Name",
+        "Sex",
+        "Date of Birth",
+        "Village Code",
+        "Marital Status",
+        "Religion",
+    ]
+    born = dt.date(1979, 12, 31)
+    row = [
+        encode_nik(balangan_desa.replace(".", "")[:6], born, "P", 7),
+        "Ëndang Sérè",
+        "female",
+        "1979-12-31",
+        balangan_desa,
+        "married",
+        "Katholik",
+    ]
+    path = write_csv(tmp_path / "en.csv", header, [row], encoding="utf-8-sig", delimiter=",")
+    result = importers.import_file(path)
+    assert result.committed, result.problems or result.fatal
+    person = Penduduk.objects.get()
+    assert person.full_name == "Ëndang Sérè" and person.name_folded == "endang sere"
+    assert person.religion == "katolik" and person.marital_status == "kawin"
+
+
+@pytest.mark.django_db
+def test_windows_1252_files_are_read(tmp_path, family):
+    family[0][2] = "José Ramé"
+    path = write_csv(tmp_path / "w.csv", SIAK_HEADER, family, encoding="cp1252")
+    result = importers.import_file(path)
+    assert result.committed
+    assert Penduduk.objects.filter(full_name="José Ramé").exists()
+
+
+@pytest.mark.django_db
+def test_xlsx_exports_are_read(tmp_path, family):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(SIAK_HEADER)
+    for row in family:
+        row = list(row)
+        row[5] = dt.datetime.strptime(row[5], "%d-%m-%Y")  # a real date cell
+        sheet.append(row)
+    path = tmp_path / "a.xlsx"
+    book.save(path)
+    result = importers.import_file(str(path))
+    assert result.committed and result.created == 3, result.problems
+
+
+@pytest.mark.django_db
+def test_a_nik_stored_as_an_excel_number_is_refused_clearly(tmp_path, family):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(SIAK_HEADER)
+    row = list(family[0])
+    row[0] = float(row[0])
+    sheet.append(row)
+    path = tmp_path / "n.xlsx"
+    book.save(path)
+    result = importers.import_file(str(path))
+    assert not result.committed
+    assert "format kolom sebagai teks" in result.problems[0].reason
+
+
+@pytest.mark.django_db
+def test_bad_rows_are_reported_by_line_and_nothing_is_kept(tmp_path, family, balangan_desa):
+    bad_nik = person_row(balangan_desa, 10)
+    bad_nik[0] = bad_nik[0][:15]
+    bad_date = person_row(balangan_desa, 11)
+    bad_date[5] = "31-02-1990"
+    unknown_desa = person_row(balangan_desa, 12)
+    unknown_desa[20] = "9999"
+    wrong_sex = person_row(balangan_desa, 13)
+    wrong_sex[3] = "PEREMPUAN"
+    bad_kk = person_row(balangan_desa, 14)
+    bad_kk[1] = "12345"
+    unknown_religion = person_row(balangan_desa, 15)
+    unknown_religion[6] = "JEDI"
+    duplicate = list(family[0])
+    rows = [
+        *family,
+        bad_nik,
+        bad_date,
+        unknown_desa,
+        wrong_sex,
+        bad_kk,
+        unknown_religion,
+        duplicate,
+    ]
+    result = importers.import_file(write_csv(tmp_path / "bad.csv", SIAK_HEADER, rows))
+    problems = lines_of(result)
+    assert not result.committed
+    assert "16 angka" in problems[5]
+    assert "bukan tanggal" in problems[6]
+    assert "tidak dikenal" in problems[7]
+    assert "Jenis kelamin tidak sesuai" in problems[8]
+    assert "Nomor KK" in problems[9]
+    assert "Agama 'JEDI'" in problems[10]
+    assert "baris 2" in problems[11]
+    assert Penduduk.objects.count() == 0 and Keluarga.objects.count() == 0
+    assert coverage.stored() == {}
+
+
+@pytest.mark.django_db
+def test_partial_keeps_the_good_rows(tmp_path, family, balangan_desa):
+    bad = person_row(balangan_desa, 10)
+    bad[5] = "kemarin"
+    result = importers.import_file(
+        write_csv(tmp_path / "p.csv", SIAK_HEADER, [*family, bad]), partial=True
+    )
+    assert result.committed and result.created == 3 and result.rejected == 1
+    assert "bukan tanggal" in lines_of(result)[5]
+    assert coverage.stored() == coverage.compute(coverage.reference_date())
+
+
+@pytest.mark.django_db
+def test_duplicates_are_found_across_batches(tmp_path, family, monkeypatch):
+    monkeypatch.setattr(importers, "BATCH_SIZE", 2)
+    rows = [*family, family[0]]
+    result = importers.import_file(
+        write_csv(tmp_path / "d.csv", SIAK_HEADER, rows),
+        run=ImportRun.objects.create(filename="d.csv"),
+        partial=True,
+    )
+    assert lines_of(result) == {5: "NIK sama dengan baris 2 dalam berkas ini (duplikat)."}
+    assert Penduduk.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "Berkas kosong"),
+        (b"NIK;NAMA;JENIS_KLMIN;TGL_LHR;NO_PROP;NO_KAB;NO_KEC;NO_KEL\r\n", "tidak berisi baris"),
+        (b"nomor;orang;tanggal\r\n1;2;3\r\n", "Kolom wajib tidak ditemukan: nik, full_name"),
+        (b"NIK;NAMA;NAMA_LGKP;JK;TGL_LHR;KODE_DESA\r\n", "sama-sama berarti"),
+        (b"NIK;NAMA\x81\x8d;JK\r\n", "Pengodean berkas tidak dikenali"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "XLS lama"),
+        (b"PK\x03\x04truncated zip", "XLSX rusak"),
+    ],
+)
+@pytest.mark.django_db
+def test_unreadable_files_are_rejected_with_a_clear_message(tmp_path, content, fragment):
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    result = importers.import_file(str(path))
+    assert not result.committed and fragment in result.fatal, result.fatal
+
+
+@pytest.mark.django_db
+def test_a_truncated_csv_is_reported(tmp_path, family):
+    path = write_csv(tmp_path / "t.csv", SIAK_HEADER, family)
+    file = tmp_path / "t.csv"
+    data = file.read_bytes()
+    file.write_bytes(data[: len(data) - 40])  # cut in the middle of the last row
+    result = importers.import_file(path)
+    assert not result.committed
+    assert "terpotong" in lines_of(result)[4]
+    file.write_bytes(data + b'"6311012345678901;unterminated')
+    result = importers.import_file(path)
+    assert not result.committed and "terpotong" in result.fatal
+
+
+@pytest.mark.django_db
+def test_a_truncated_xlsx_is_reported(tmp_path, family):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(SIAK_HEADER)
+    for _ in range(50):
+        for row in family:
+            sheet.append(row)
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    result = importers.import_file(str(path))
+    assert not result.committed and "XLSX rusak" in result.fatal
+
+
+@pytest.mark.django_db
+def test_rows_outside_the_office_region_are_refused(tmp_path, family, solok_desa, office):
+    outsider = person_row(solok_desa, 20)
+    result = importers.import_file(
+        write_csv(tmp_path / "o.csv", SIAK_HEADER, [*family, outsider]), office=office, partial=True
+    )
+    assert "di luar wilayah kantor" in lines_of(result)[5]
+    assert Penduduk.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_command_line_import_shows_progress_and_writes_the_error_file(
+    tmp_path, family, balangan_desa
+):
+    bad = person_row(balangan_desa, 9)
+    bad[0] = "63110"
+    path = write_csv(tmp_path / "c.csv", SIAK_HEADER, [*family, bad])
+    out, err = io.StringIO(), io.StringIO()
+    errors = tmp_path / "errors.csv"
+    with pytest.raises(SystemExit) as exc:
+        call_command("registry", "import", path, "--errors", str(errors), stdout=out, stderr=err)
+    assert exc.value.code == 1
+    assert "100.0%" in err.getvalue() and "baris" in err.getvalue()
+    assert Penduduk.objects.count() == 0
+    report = errors.read_text(encoding="utf-8-sig")
+    assert "5;nik;" in report and bad[0] not in report.replace("63110;", "")
+    call_command("registry", "import", path, "--partial", stdout=out, stderr=err)
+    assert Penduduk.objects.count() == 3
+    assert "3 penduduk baru" in out.getvalue()
+    assert not ImportRun.objects.filter(status="done").first().upload  # handled: deleted
+
+
+@pytest.mark.django_db
+def test_command_line_import_of_a_missing_file_is_a_clear_error():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="tidak dapat dibuka"):
+        call_command("registry", "import", "/nonexistent/file.csv")
+
+
+@pytest.mark.django_db
+def test_web_import_runs_as_a_job_and_reports(
+    client, officer, tmp_path, family, balangan_desa, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    bad = person_row(balangan_desa, 8)
+    bad[5] = "99-99-9999"
+    write_csv(tmp_path / "w.csv", SIAK_HEADER, [*family, bad])
+    upload = SimpleUploadedFile(
+        "siak.csv", (tmp_path / "w.csv").read_bytes(), content_type="text/csv"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("registry:import"), {"file": upload, "partial": "on"})
+    assert response.status_code == 302
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.DONE and run.rows_created == 3
+    assert run.rows_rejected == 1 and not run.upload
+    page = client.get(response["Location"])
+    assert b"3 penduduk baru" in page.content and b"ditolak" in page.content
+    fragment = client.get(reverse("registry:import_progress", args=[run.pk]))
+    assert b"100%" in fragment.content and b"hx-trigger" not in fragment.content
+    errors = client.get(reverse("registry:import_errors", args=[run.pk]))
+    body = b"".join(errors.streaming_content).decode("utf-8-sig")
+    assert body.splitlines()[1].startswith("5;tanggal_lahir;")
+    assert AuditEvent.objects.filter(action="registry.import.apply").exists()
+
+
+@pytest.mark.django_db
+def test_web_import_progress_is_polled_while_pending(client, officer):
+    client.force_login(officer)
+    run = ImportRun.objects.create(office=officer.offices().first(), filename="x.csv")
+    importers.publish_progress(run.pk, 5000, 0.42)
+    fragment = client.get(reverse("registry:import_progress", args=[run.pk]))
+    assert b'hx-trigger="every 1s"' in fragment.content and b"42%" in fragment.content
+
+
+@pytest.mark.django_db
+def test_web_import_refuses_other_formats(client, officer):
+    client.force_login(officer)
+    upload = SimpleUploadedFile("foto.jpg", b"\xff\xd8", content_type="image/jpeg")
+    response = client.post(reverse("registry:import"), {"file": upload})
+    assert response.status_code == 400 and b"CSV atau XLSX" in response.content
+    assert ImportRun.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_crashed_job_keeps_the_upload(tmp_path, monkeypatch, family):
+    from django.core.files.base import ContentFile
+
+    run = ImportRun(filename="a.csv")
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows([SIAK_HEADER, *family])
+    run.upload.save("a.csv", ContentFile(buffer.getvalue().encode()), save=False)
+    run.save()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("sipadu.registry.tasks.import_file", boom)
+    run = run_import(run)
+    assert run.status == ImportRun.Status.FAILED and run.upload
+    assert zipfile  # imported for the xlsx tests
