@@ -3,7 +3,7 @@
 #   runtime: python3-venv, Pango (WeasyPrint), fonts
 #   tests:   chromium (Playwright journeys), poppler-utils (pdfsig, pdftoppm), gettext
 set -euo pipefail
-want=(python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+want=(python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then
   want+=(chromium poppler-utils gettext)
 fi

@@ -260,7 +260,11 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "huey": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
-        "fontTools": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "pyhanko": {"level": "ERROR"},
+        "pyhanko_certvalidator": {"level": "ERROR"},
     },
 }
 

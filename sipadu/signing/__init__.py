@@ -1,0 +1,1 @@
+"""Electronic signatures (TTE): PDF rendering, PAdES signing providers, verification."""
