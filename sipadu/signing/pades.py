@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -18,6 +22,22 @@ from sipadu.signing.error_codes import SigningError, SigningErrorCode
 # first; a timestamp token with its TSA certificate chain needs the second.
 BYTES_RESERVED_BB = 8 * 1024
 BYTES_RESERVED_BT = 16 * 1024
+
+T = TypeVar("T")
+
+
+def run_sync(func: Callable[[], T]) -> T:
+    """Run pyHanko's synchronous API, which calls ``asyncio.run`` internally.
+
+    ``asyncio.run`` refuses to start inside a thread that already runs an event loop (an async
+    view, or a browser driver in tests), so then the call moves to a short-lived thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return func()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(func).result()
 
 
 def pades_sign(
@@ -43,9 +63,11 @@ def pades_sign(
         raise SigningError(SigningErrorCode.NOT_A_PDF, type(exc).__name__) from exc
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
     try:
-        out = pdf_signer.sign_pdf(
-            writer,
-            bytes_reserved=BYTES_RESERVED_BT if timestamper else BYTES_RESERVED_BB,
+        out = run_sync(
+            lambda: pdf_signer.sign_pdf(
+                writer,
+                bytes_reserved=BYTES_RESERVED_BT if timestamper else BYTES_RESERVED_BB,
+            )
         )
     except TimestampRequestError as exc:
         raise SigningError(SigningErrorCode.TSA_UNAVAILABLE, str(exc)) from exc

@@ -31,6 +31,7 @@ from pyhanko.sign.validation import (
 from pyhanko_certvalidator import ValidationContext
 
 from sipadu.signing import config
+from sipadu.signing.pades import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +316,7 @@ def _check_signature(
         trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
     )
     try:
-        status = validate_pdf_signature(sig, context)
+        status = run_sync(lambda: validate_pdf_signature(sig, context))
     except Exception as exc:  # pyHanko raises many types on tampered files
         log.info("signature validation failed: %s", type(exc).__name__)
         info.error = _("Tanda tangan tidak dapat diperiksa: berkas telah dimanipulasi.")

@@ -38,6 +38,13 @@ def _quiet_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+@pytest.fixture(autouse=True)
+def _no_issued_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signing layer is tested alone: the document service's "issued here" look-up (which
+    reads the database) is switched off unless a test installs its own."""
+    monkeypatch.setattr("sipadu.signing.verify._issued_lookup", None)
+
+
 @pytest.fixture(scope="session")
 def unsigned_pdf() -> bytes:
     """A one-page kutipan-like document with a QR code (rendered once per session)."""
