@@ -1,0 +1,1 @@
+"""Channel type plugins, one package each (registered in the app's ready())."""

@@ -1,0 +1,1 @@
+"""The web channel: messages shown on a citizen's status page."""

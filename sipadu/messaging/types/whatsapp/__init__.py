@@ -1,0 +1,1 @@
+"""The WhatsApp Business Cloud API channel: client, webhook, conversation, local fake."""
