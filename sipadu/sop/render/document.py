@@ -23,7 +23,7 @@ from sipadu.sop.render.layout import (
     Page,
     RowKind,
 )
-from sipadu.sop.render.svg import page_svg
+from sipadu.sop.render.svg import row_svg
 
 #: Rules that only make sense for the printed/standalone document.
 PRINT_CSS = """
@@ -80,7 +80,9 @@ def identity_html(sop: SOP) -> str:
         ap = ident.approved_by
         lines = [f"<div>{escape(ap.position)}</div>"]
         if ap.place or ident.approved_on:
-            lines.append(f"<div>{escape(', '.join(x for x in (ap.place, ident.approved_on) if x))}</div>")
+            lines.append(
+                f"<div>{escape(', '.join(x for x in (ap.place, ident.approved_on) if x))}</div>"
+            )
         lines.append('<div class="space"></div>')
         if ap.name:
             lines.append(f"<div><strong><u>{escape(ap.name)}</u></strong></div>")
@@ -102,12 +104,15 @@ def identity_html(sop: SOP) -> str:
         lead = f'<td class="unit" rowspan="{len(fields)}">{unit}</td>' if i == 0 else ""
         rows.append(f'<tr>{lead}<th scope="row">{label}</th><td class="value">{value}</td></tr>')
     blocks = [
-        (("Dasar Hukum", _items(ident.legal_basis)),
-         ("Kualifikasi Pelaksana", _items(ident.qualifications))),
-        (("Keterkaitan", _items(ident.related)),
-         ("Peralatan/Perlengkapan", _items(ident.equipment))),
-        (("Peringatan", _text(ident.warning)),
-         ("Pencatatan dan Pendataan", _items(ident.records))),
+        (
+            ("Dasar Hukum", _items(ident.legal_basis)),
+            ("Kualifikasi Pelaksana", _items(ident.qualifications)),
+        ),
+        (
+            ("Keterkaitan", _items(ident.related)),
+            ("Peralatan/Perlengkapan", _items(ident.equipment)),
+        ),
+        (("Peringatan", _text(ident.warning)), ("Pencatatan dan Pendataan", _items(ident.records))),
     ]
     block_rows = "".join(
         "<tr>" + "".join(f"<td><h3>{title}:</h3>{body}</td>" for title, body in pair) + "</tr>"
@@ -115,9 +120,11 @@ def identity_html(sop: SOP) -> str:
     )
     notes = ""
     if ident.notes:
-        notes = '<ul class="sop-notes">' + "".join(
-            f"<li>{escape(n)}</li>" for n in ident.notes
-        ) + "</ul>"
+        notes = (
+            '<ul class="sop-notes">'
+            + "".join(f"<li>{escape(n)}</li>" for n in ident.notes)
+            + "</ul>"
+        )
     return (
         '<section class="sop-page sop-identity-page">'
         f'<table class="sop-identity">{"".join(rows)}</table>'
@@ -126,7 +133,7 @@ def identity_html(sop: SOP) -> str:
 
 
 def _colgroup(lay: Layout) -> str:
-    widths = [COL_NO, COL_ACTIVITY]
+    widths: list[float] = [COL_NO, COL_ACTIVITY]
     widths += [lay.col_width] * len(lay.sop.executors)
     widths += [COL_INPUTS, COL_TIME, COL_OUTPUT, COL_REMARKS]
     return "<colgroup>" + "".join(f'<col style="width:{w:.2f}px">' for w in widths) + "</colgroup>"
@@ -137,7 +144,7 @@ def _thead(sop: SOP) -> str:
         f'<th class="executor" scope="col">{escape(ex.label)}</th>' for ex in sop.executors
     )
     return (
-        "<thead><tr>"
+        '<thead lang="id"><tr>'
         '<th rowspan="2" scope="col">NO</th><th rowspan="2" scope="col">KEGIATAN</th>'
         f'<th colspan="{len(sop.executors)}" scope="colgroup">PELAKSANA</th>'
         '<th colspan="3" scope="colgroup">MUTU BAKU</th>'
@@ -166,30 +173,20 @@ def _activity_cells(act: Activity) -> tuple[str, str]:
 
 def procedure_page_html(lay: Layout, page: Page) -> str:
     """One procedure page: header, rows at their computed heights, the flowchart overlay."""
-    n_rows = len(page.rows)
     body = []
     for i, row in enumerate(page.rows):
-        flow = ""
-        if i == 0:
-            flow = (
-                f'<td class="flow" colspan="{len(lay.sop.executors)}" rowspan="{n_rows}">'
-                f"{page_svg(page)}</td>"
-            )
+        flow = f'<td class="flow" colspan="{len(lay.sop.executors)}">{row_svg(page, i)}</td>'
         if row.activity is not None:
             left, right = _activity_cells(row.activity)
             cls = "activity-row"
         else:
             left, right = '<td class="no"></td><td></td>', "<td></td>" * 4
-            cls = "connectors " + (
-                "top" if row.kind is RowKind.CONNECTORS_TOP else "bottom"
-            )
-        body.append(
-            f'<tr class="{cls}" style="height:{row.height:.0f}px">{left}{flow}{right}</tr>'
-        )
+            cls = "connectors " + ("top" if row.kind is RowKind.CONNECTORS_TOP else "bottom")
+        body.append(f'<tr class="{cls}" style="height:{row.height:.0f}px">{left}{flow}{right}</tr>')
     return (
         f'<section class="sop-page sop-procedure-page" data-page="{page.number}">'
         f'<table class="sop-proc">{_colgroup(lay)}{_thead(lay.sop)}'
-        f'<tbody>{"".join(body)}</tbody></table></section>'
+        f"<tbody>{''.join(body)}</tbody></table></section>"
     )
 
 

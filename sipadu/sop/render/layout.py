@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
 from sipadu.sop.engine.graph import edges
 from sipadu.sop.engine.model import SOP, Activity
@@ -38,15 +40,17 @@ LINE_PX = 14.0
 CELL_PAD_X = 4.0
 CELL_PAD_Y = 4.0
 #: Header text is smaller so that long executor names still fit their narrow columns.
-HEAD_FONT_PX = 10.0
-HEAD_LINE_PX = 12.5
+HEAD_FONT_PX = 9.0
+HEAD_LINE_PX = 12.0
+#: Bold glyphs are about this much wider than the regular ones the widths come from.
+BOLD_FACTOR = 1.12
 
 #: A row is never lower than this: a diamond and the arrows above and below need room.
 MIN_ROW = 66.0
 #: Height of the extra row that holds off-page connectors at the top or bottom of a page.
 CONNECTOR_ROW = 40.0
 #: Height available for the procedure table on one A4 landscape page (190 mm).
-PAGE_BODY_HEIGHT = 700.0
+PAGE_BODY_HEIGHT = 710.0
 #: Default maximum number of activity rows per page.
 ROWS_PER_PAGE = 8
 
@@ -57,25 +61,47 @@ CONNECTOR_SIZE = 22.0
 #: Horizontal room kept free on both sides of a symbol for vertical arrow lanes.
 LANE_MARGIN = 12.0
 
-# Rough advance widths of DejaVu Sans in em, by character class. They are rounded up so
-# that the estimated number of lines is never below what the browser lays out.
+#: The font the document is set in; its real advance widths are used when it is installed.
+FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+# Rough advance widths of DejaVu Sans in em, by character class, for when the font file
+# is missing. They are rounded up so the estimated lines are never fewer than laid out.
 _NARROW = frozenset("iljtfr.,;:'|!()[] I1")
 _WIDE = frozenset("mwMW@%")
 
 
+@cache
+def _advances() -> dict[int, float] | None:
+    """Advance widths (em) of DejaVu Sans by code point, or None without the font/fontTools."""
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError:  # pragma: no cover - fontTools comes with WeasyPrint
+        return None
+    try:
+        font = TTFont(str(FONT_FILE), lazy=True)
+    except OSError:
+        return None
+    per_em = float(font["head"].unitsPerEm)
+    metrics = font["hmtx"].metrics
+    return {code: metrics[name][0] / per_em for code, name in font.getBestCmap().items()}
+
+
+def _guess(ch: str) -> float:
+    if ch in _NARROW:
+        return 0.36
+    if ch in _WIDE:
+        return 0.98
+    if ch.isupper() or ch.isdigit():
+        return 0.74
+    return 0.64
+
+
 def text_width(text: str, font_px: float) -> float:
     """Estimated width of ``text`` in px when set in DejaVu Sans at ``font_px``."""
-    total = 0.0
-    for ch in text:
-        if ch in _NARROW:
-            total += 0.36
-        elif ch in _WIDE:
-            total += 0.98
-        elif ch.isupper() or ch.isdigit():
-            total += 0.74
-        else:
-            total += 0.64
-    return total * font_px
+    table = _advances()
+    if table is None:
+        return sum(_guess(ch) for ch in text) * font_px
+    return sum(table.get(ord(ch)) or _guess(ch) for ch in text) * font_px
 
 
 def wrap(text: str, width: float, font_px: float = FONT_PX) -> list[str]:
@@ -119,8 +145,8 @@ def row_height(act: Activity) -> float:
         _lines(act.output, COL_OUTPUT),
         _lines(act.remarks, COL_REMARKS),
     )
-    # One spare line: fonts and hyphenation differ between browsers and WeasyPrint.
-    needed = (lines + 1) * LINE_PX + 2 * CELL_PAD_Y
+    # Half a spare line: fonts differ a little between browsers and WeasyPrint.
+    needed = (lines + 0.5) * LINE_PX + 2 * CELL_PAD_Y
     return max(MIN_ROW, float(round(needed)))
 
 
@@ -128,7 +154,10 @@ def header_height(sop: SOP) -> float:
     """Estimated height of the two header rows of the procedure table."""
     width = EXECUTOR_AREA / max(1, len(sop.executors))
     lines = max(
-        (len(wrap(ex.label, width - 2 * CELL_PAD_X - 2, HEAD_FONT_PX)) for ex in sop.executors),
+        (
+            len(wrap(ex.label, (width - 2 * CELL_PAD_X - 2) / BOLD_FACTOR, HEAD_FONT_PX))
+            for ex in sop.executors
+        ),
         default=1,
     )
     return 2 * (HEAD_LINE_PX + 2 * CELL_PAD_Y) + lines * HEAD_LINE_PX
@@ -243,21 +272,30 @@ def split_pages(sop: SOP, rows_per_page: int = ROWS_PER_PAGE) -> list[list[Activ
     """Split the activities into pages of at most ``rows_per_page`` rows that fit A4.
 
     A page also ends when the next row would overflow the page height (the two
-    connector strips a page may carry are counted as if present).
+    connector strips a page may carry are counted as if present: one on the first page,
+    two on the others).
     """
     if rows_per_page < 1:
         raise ValueError("rows_per_page must be at least 1")
-    budget = PAGE_BODY_HEIGHT - header_height(sop) - 2 * CONNECTOR_ROW
+    room = PAGE_BODY_HEIGHT - header_height(sop)
+    heights = [row_height(act) for act in sop.activities]
     pages: list[list[Activity]] = []
     current: list[Activity] = []
     used = 0.0
-    for act in sop.activities:
-        height = row_height(act)
-        if current and (len(current) >= rows_per_page or used + height > budget):
+    for i, act in enumerate(sop.activities):
+        top = CONNECTOR_ROW if pages else 0.0
+        # The last page needs no bottom strip: keep the rest here when it all fits.
+        rest_fits = (
+            len(current) + len(heights) - i <= rows_per_page
+            and used + sum(heights[i:]) <= room - top
+        )
+        too_many = len(current) >= rows_per_page
+        too_high = used + heights[i] > room - top - CONNECTOR_ROW
+        if current and (too_many or (too_high and not rest_fits)):
             pages.append(current)
             current, used = [], 0.0
         current.append(act)
-        used += height
+        used += heights[i]
     if current:
         pages.append(current)
     return pages
@@ -347,6 +385,8 @@ class _Router:
         return Arrow(points, label, (sx + 4, sy + 10), "start", is_return)
 
     def _side(self, src: Node, dst: Node, label: str, is_return: bool) -> Arrow:
+        if src.shape is Shape.CONNECTOR:
+            return self._from_strip(src, dst, is_return)
         preferred = "left" if dst.col < src.col else "right"
         other = "right" if preferred == "left" else "left"
         side = preferred if self._take(src, preferred) else other
@@ -354,16 +394,69 @@ class _Router:
             self._take(src, other)
         sx, sy = src.anchor(side)
         boundary = src.col if side == "left" else src.col + 1
-        ty = dst.cy
-        x = self.lane(boundary, sy, ty)
-        entry = "left" if x < dst.cx else "right"
-        tx, _ = dst.anchor(entry)
-        points = [(sx, sy), (x, sy), (x, ty), (tx, ty)]
-        if side == "left":
-            label_at, anchor = (sx - 3, sy - 4), "end"
+        if dst.shape is Shape.CONNECTOR:
+            # A strip may hold several connectors: run along the strip's edge, clear of
+            # them, and enter the target connector from above or below.
+            strip = self.page.rows[dst.row]
+            down = dst.cy > sy
+            edge_y = strip.top + 4 if down else strip.bottom - 4
+            x = self.lane(boundary, sy, edge_y)
+            tx, ty = dst.anchor("top" if down else "bottom")
+            points = [(sx, sy), (x, sy), (x, edge_y), (tx, edge_y), (tx, ty)]
         else:
-            label_at, anchor = (sx + 3, sy - 4), "start"
+            ty = dst.cy
+            x = self.lane(boundary, sy, ty)
+            entry = "left" if x < dst.cx else "right"
+            tx, _ = dst.anchor(entry)
+            points = [(sx, sy), (x, sy), (x, ty), (tx, ty)]
+        # The label sits on the side of the horizontal stroke the lane does not take.
+        label_y = sy - 4 if points[2][1] > sy else sy + 11
+        if side == "left":
+            label_at, anchor = (sx - 3, label_y), "end"
+        else:
+            label_at, anchor = (sx + 3, label_y), "start"
         return Arrow(points, label, label_at, anchor, is_return)
+
+    def _from_strip(self, src: Node, dst: Node, is_return: bool) -> Arrow:
+        """From a connector of a strip to an activity that is not right next to it."""
+        strip = self.page.rows[src.row]
+        up = dst.cy < src.cy
+        sx, sy = src.anchor("top" if up else "bottom")
+        edge_y = strip.top + 4 if up else strip.bottom - 4
+        entry = "right" if src.cx >= dst.cx else "left"
+        boundary = dst.col + 1 if entry == "right" else dst.col
+        x = self.lane(boundary, edge_y, dst.cy)
+        tx, ty = dst.anchor(entry)
+        points = [(sx, sy), (sx, edge_y), (x, edge_y), (x, ty), (tx, ty)]
+        return Arrow(points, "", (0.0, 0.0), "start", is_return)
+
+
+class _Strips:
+    """Places the off-page connectors of one page in its connector strips."""
+
+    def __init__(self, rows: list[Row], nodes: dict[str, Node], n_cols: int, col_width: float):
+        self.rows, self.nodes, self.n_cols, self.col_width = rows, nodes, n_cols, col_width
+        self.taken: dict[int, set[float]] = {}
+        slot = CONNECTOR_SIZE + 6
+        self.slots = [slot / 2 + k * slot for k in range(int(EXECUTOR_AREA // slot))]
+
+    def place(self, row_index: int, col: int, label: str, key: str) -> Node:
+        """A connector in strip ``row_index``, as near column ``col``'s centre as is free.
+
+        A strip may hold several connectors; when every slot is taken the nearest one is
+        shared rather than failing.
+        """
+        busy = self.taken.setdefault(row_index, set())
+        want = (col + 0.5) * self.col_width
+        free = [x for x in self.slots if x not in busy] or self.slots
+        x = min(free, key=lambda v: (abs(v - want), v))
+        busy.add(x)
+        hw, hh = _symbol_size(Shape.CONNECTOR, self.col_width)
+        column = min(self.n_cols - 1, int(x // self.col_width))
+        middle = self.rows[row_index].middle
+        node = Node(key, Shape.CONNECTOR, row_index, column, x, middle, hw, hh, label)
+        self.nodes[key] = node
+        return node
 
 
 def _symbol_size(shape: Shape, col_width: float) -> tuple[float, float]:
@@ -424,32 +517,8 @@ def layout(sop: SOP, rows_per_page: int = ROWS_PER_PAGE) -> Layout:
                 act.id, shape, r, col, (col + 0.5) * col_width, row.middle, hw, hh, act.number, act
             )
 
-        taken: dict[int, set[int]] = {}
-
-        def connector(row_index: int, col: int, label: str, key: str) -> Node:
-            # A strip may hold several connectors: take the nearest free column.
-            busy = taken.setdefault(row_index, set())
-            for dist in range(n_cols):
-                for c in (col - dist, col + dist):
-                    if 0 <= c < n_cols and c not in busy:
-                        busy.add(c)
-                        hw, hh = _symbol_size(Shape.CONNECTOR, col_width)
-                        row = rows[row_index]
-                        node = Node(
-                            key,
-                            Shape.CONNECTOR,
-                            row_index,
-                            c,
-                            (c + 0.5) * col_width,
-                            row.middle,
-                            hw,
-                            hh,
-                            label,
-                        )
-                        nodes[key] = node
-                        return node
-            raise AssertionError("more connectors than columns on one strip")
-
+        strips = _Strips(rows, nodes, n_cols, col_width)
+        connector = strips.place
         top_index, bottom_index = 0, len(rows) - 1
         router = _Router(page, n_cols)
         arrows: list[Arrow] = []

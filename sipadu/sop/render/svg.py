@@ -58,7 +58,13 @@ def symbol(node: Node) -> str:
     elif node.shape is Shape.CONNECTOR:
         # "Home plate" pointing down: the off-page connector of the regulation.
         tip = hh * 0.45
-        pts = [(x - hw, y - hh), (x + hw, y - hh), (x + hw, y + tip), (x, y + hh), (x - hw, y + tip)]
+        pts = [
+            (x - hw, y - hh),
+            (x + hw, y - hh),
+            (x + hw, y + tip),
+            (x, y + hh),
+            (x - hw, y + tip),
+        ]
         body = (
             f'<polygon class="sym sym-connector" points="{_points(pts)}" {style}/>'
             f'<text x="{_n(x)}" y="{_n(y + 2)}" text-anchor="middle" font-size="10" '
@@ -74,7 +80,7 @@ def symbol(node: Node) -> str:
     return f"<g{data}>{title}{body}</g>"
 
 
-def arrow(item: Arrow) -> str:
+def arrow(item: Arrow, show_label: bool = True) -> str:
     """The SVG of one arrow: the polyline, a filled head and its Ya/Tidak label."""
     colour = RETURN if item.is_return else STROKE
     pts = item.points
@@ -84,8 +90,11 @@ def arrow(item: Arrow) -> str:
     length = max(abs(dx) + abs(dy), 1e-6)
     ux, uy = dx / length, dy / length
     bx, by = x2 - ux * ARROW_LEN, y2 - uy * ARROW_LEN
-    head = [(x2, y2), (bx - uy * ARROW_HALF, by + ux * ARROW_HALF),
-            (bx + uy * ARROW_HALF, by - ux * ARROW_HALF)]
+    head = [
+        (x2, y2),
+        (bx - uy * ARROW_HALF, by + ux * ARROW_HALF),
+        (bx + uy * ARROW_HALF, by - ux * ARROW_HALF),
+    ]
     # The line stops at the head's base so its end does not poke through the tip.
     line_pts = [*pts[:-1], (bx, by)]
     dash = ' stroke-dasharray="4 2"' if item.is_return else ""
@@ -96,7 +105,7 @@ def arrow(item: Arrow) -> str:
         f'<path d="M{_n(head[0][0])} {_n(head[0][1])} L{_n(head[1][0])} {_n(head[1][1])} '
         f'L{_n(head[2][0])} {_n(head[2][1])} Z" fill="{colour}"/>'
     ]
-    if item.label:
+    if item.label and show_label:
         lx, ly = item.label_at
         out.append(
             f'<text class="branch-label" x="{_n(lx)}" y="{_n(ly)}" '
@@ -107,30 +116,48 @@ def arrow(item: Arrow) -> str:
     return "".join(out)
 
 
-def page_body(page: Page) -> str:
-    """The drawing of one page (grid, arrows, symbols) without the ``<svg>`` element."""
+def page_body(page: Page, band: tuple[float, float] | None = None) -> str:
+    """The drawing of one page (grid, arrows, symbols) without the ``<svg>`` element.
+
+    With ``band`` (y from, y to) only what shows in that horizontal strip is drawn: the
+    symbols whose centre lies in it and the arrows that cross it.
+    """
     width, height = EXECUTOR_AREA, page.height
+    lo, hi = band if band is not None else (0.0, height)
     grid = []
-    # Grid lines stand in for the cell borders of the executor columns.
+    # Grid lines stand in for the cell borders between the executor columns.
     for c in range(1, round(EXECUTOR_AREA / page.col_width)):
         x = _n(c * page.col_width)
-        grid.append(f'<line x1="{x}" y1="0" x2="{x}" y2="{_n(height)}"/>')
-    for row in page.rows[:-1]:
-        y = _n(row.bottom)
-        grid.append(f'<line x1="0" y1="{y}" x2="{_n(width)}" y2="{y}"/>')
+        grid.append(f'<line x1="{x}" y1="{_n(lo)}" x2="{x}" y2="{_n(hi)}"/>')
+    if band is None:
+        for row in page.rows[:-1]:
+            y = _n(row.bottom)
+            grid.append(f'<line x1="0" y1="{y}" x2="{_n(width)}" y2="{y}"/>')
     parts = [f'<g class="grid" stroke="{GRID}" stroke-width="0.8">{"".join(grid)}</g>']
-    parts.extend(arrow(a) for a in page.arrows)
-    parts.extend(symbol(n) for n in page.nodes)
+    for item in page.arrows:
+        ys = [y for _, y in item.points]
+        if min(ys) <= hi and max(ys) >= lo:
+            parts.append(arrow(item, show_label=lo <= item.label_at[1] < hi))
+    parts.extend(symbol(n) for n in page.nodes if lo <= n.cy < hi)
     return "".join(parts)
 
 
-def page_svg(page: Page) -> str:
-    """An inline ``<svg>`` of one procedure page, sized to overlay the executor columns."""
-    width, height = _n(EXECUTOR_AREA), _n(page.height)
+def row_svg(page: Page, index: int) -> str:
+    """An inline ``<svg>`` of row ``index`` of a page: the strip of the flowchart in that row.
+
+    Each table row carries its own strip, cut from the page's drawing by the viewBox, so
+    the flowchart stays aligned with its rows even where a row ends up taller than
+    computed or the table breaks across pages.
+    """
+    row = page.rows[index]
+    width, top, height = _n(EXECUTOR_AREA), _n(row.top), _n(row.height)
+    label = ""
+    if row.activity is not None:
+        label = f' aria-label="Diagram alir kegiatan {escape(row.activity.number)}"'
     return (
         f'<svg class="sop-flow" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="Diagram alir halaman {page.number}">{page_body(page)}</svg>'
+        f'height="{height}" viewBox="0 {top} {width} {height}" role="img"{label} '
+        f'style="overflow:hidden">{page_body(page, (row.top, row.bottom))}</svg>'
     )
 
 
