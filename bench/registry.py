@@ -14,6 +14,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -196,12 +197,23 @@ def main() -> None:
         f"{time.perf_counter() - started:.1f} s"
     )
     wipe()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     imported = importers.import_file(str(path))
     import_s = time.perf_counter() - started
+    main_cpu = time.process_time() - cpu_started
     assert imported.committed, (imported.fatal, imported.problems[:5])
     import_rate = imported.rows_total / import_s
-    log(f"imported {imported.rows_total:,} rows in {import_s:.1f} s ({import_rate:,.0f}/s)")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    log(
+        f"imported {imported.rows_total:,} rows in {import_s:.1f} s ({import_rate:,.0f}/s); "
+        f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}; CPU: writer "
+        f"{main_cpu:.1f} s ({imported.rows_total / main_cpu:,.0f} rows per CPU-second), "
+        f"reader {children.ru_utime + children.ru_stime:.1f} s; peak RSS writer "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB, reader "
+        f"{children.ru_maxrss / 1024:,.0f} MB"
+    )
 
     office = ensure_office("bench-province", "Bench province office", args.region)
     rng = random.Random(5)

@@ -146,6 +146,128 @@ def delta(
             cell[1] += den
 
 
+# -- bulk form, for imports ------------------------------------------------------------------
+#
+# An import does not call :func:`contributions` per row: it counts residents by a small "state
+# key" (desa, alive, age class, single, and the documents that matter) and turns each distinct
+# key into contributions once. The age class says which age bands a birth date falls in at the
+# reference date; :func:`key_contributions` evaluates a key through :func:`contributions` with a
+# representative birth date of its class, so both forms agree by construction.
+
+StateKey = tuple[str, int, int, int, int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class AgeBounds:
+    """ISO birth-date bounds of the age classes at a reference date (ISO text compares right).
+
+    Class 3: aged 16 or less (KIA band); 2: aged 17; 1: aged 18; 0: older. Wajib KTP by age is
+    class 2 and below (17 or over).
+    """
+
+    ref: dt.date
+    b16: str
+    b17: str
+    b18: str
+
+    @classmethod
+    def at(cls, ref: dt.date) -> AgeBounds:
+        return cls(
+            ref,
+            born_after(ref, 16).isoformat(),
+            born_after(ref, 17).isoformat(),
+            born_after(ref, 18).isoformat(),
+        )
+
+    def age_class(self, birth_iso: str) -> int:
+        if birth_iso > self.b16:
+            return 3
+        if birth_iso > self.b17:
+            return 2
+        return 1 if birth_iso > self.b18 else 0
+
+    def representative(self, age_class: int) -> dt.date:
+        """A birth date of the class (its upper bound, or the reference date for class 3)."""
+        if age_class == 3:
+            return self.ref
+        return dt.date.fromisoformat((self.b18, self.b17, self.b16)[age_class])
+
+
+def state_key(
+    bounds: AgeBounds,
+    desa: str,
+    is_alive: bool,
+    birth_iso: str,
+    single: bool,
+    akta_kelahiran: bool,
+    kia: bool,
+    ktp_el: bool,
+    on_kk: bool,
+    akta_kematian: bool,
+) -> StateKey:
+    """The state of one resident as far as coverage is concerned (see :data:`COVERAGE_FIELDS`)."""
+    if not is_alive:
+        return (desa, 0, 0, 0, 0, 0, 0, 0, 1 if akta_kematian else 0)
+    return (
+        desa,
+        1,
+        bounds.age_class(birth_iso),
+        1 if single else 0,
+        1 if akta_kelahiran else 0,
+        1 if kia else 0,
+        1 if ktp_el else 0,
+        1 if on_kk else 0,
+        0,
+    )
+
+
+def state_key_of(row: Mapping[str, Any], bounds: AgeBounds) -> StateKey:
+    """:func:`state_key` of a mapping holding the :data:`COVERAGE_FIELDS`."""
+    born = row["birth_date"]
+    return state_key(
+        bounds,
+        row["desa_id"],
+        bool(row["is_alive"]),
+        born if isinstance(born, str) else born.isoformat(),
+        row["marital_status"] == MaritalStatus.BELUM_KAWIN,
+        bool(row["akta_kelahiran_no"]),
+        bool(row["kia"]),
+        bool(row["ktp_el_recorded"]),
+        bool(row["keluarga_id"]),
+        bool(row["akta_kematian_no"]),
+    )
+
+
+def key_contributions(key: StateKey, bounds: AgeBounds) -> dict[str, tuple[int, int]]:
+    """What one resident in state ``key`` adds to each indicator (via :func:`contributions`)."""
+    desa, alive, age_class, single, akta, kia, ktp, on_kk, mati = key
+    row = {
+        "desa_id": desa,
+        "is_alive": bool(alive),
+        "birth_date": bounds.representative(age_class),
+        "marital_status": MaritalStatus.BELUM_KAWIN if single else MaritalStatus.KAWIN,
+        "akta_kelahiran_no": "x" if akta else "",
+        "kia": bool(kia),
+        "ktp_el_recorded": bool(ktp),
+        "keluarga_id": "x" if on_kk else None,
+        "akta_kematian_no": "x" if mati else "",
+    }
+    return contributions(row, bounds.ref)
+
+
+def deltas_from_counts(counts: Mapping[StateKey, int], bounds: AgeBounds) -> Deltas:
+    """Desa-level deltas of residents counted by state key (negative counts remove)."""
+    deltas = new_deltas()
+    for key, count in counts.items():
+        if not count:
+            continue
+        for code, (num, den) in key_contributions(key, bounds).items():
+            cell = deltas[(key[0], code)]
+            cell[0] += num * count
+            cell[1] += den * count
+    return deltas
+
+
 def region_chain(desa_code: str) -> list[str]:
     """The desa code and every ancestor code: '63', '63.11', '63.11.01', '63.11.01.2001'."""
     parts = desa_code.split(".")
@@ -165,17 +287,18 @@ def apply_deltas(deltas: Deltas) -> None:
     rolled = {k: v for k, v in rolled.items() if v[0] or v[1]}
     if not rolled:
         return
-    CoverageCounter.objects.bulk_create(
-        [CoverageCounter(region_id=r, level=r.count(".") + 1, indicator=c) for r, c in rolled],
-        ignore_conflicts=True,
-    )
-    # Relative updates (like F()), one statement per counter in a single executemany, sorted
-    # so that two transactions touch rows in the same order (no deadlock).
+    # One relative upsert per counter (like F(); creates the counter on first use), sorted so
+    # that two transactions touch rows in the same order (no deadlock).
     with connection.cursor() as cursor:
         cursor.executemany(
-            "UPDATE registry_coveragecounter SET numerator = numerator + %s, "
-            "denominator = denominator + %s WHERE region_id = %s AND indicator = %s",
-            [(num, den, region, code) for (region, code), (num, den) in sorted(rolled.items())],
+            "INSERT INTO registry_coveragecounter (region_id, level, indicator, numerator, "
+            "denominator) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (region_id, indicator) DO "
+            "UPDATE SET numerator = registry_coveragecounter.numerator + excluded.numerator, "
+            "denominator = registry_coveragecounter.denominator + excluded.denominator",
+            [
+                (region, region.count(".") + 1, code, num, den)
+                for (region, code), (num, den) in sorted(rolled.items())
+            ],
         )
 
 

@@ -16,11 +16,18 @@ import csv
 import datetime as dt
 import functools
 import io
+import json
+import multiprocessing
+import os
 import re
+import time
 import uuid
 import zipfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
+from queue import Empty
 from typing import IO, Any
 
 from django.core.cache import cache
@@ -40,7 +47,6 @@ from .models import (
     ImportRun,
     MaritalStatus,
     Nationality,
-    Penduduk,
     Relationship,
     Religion,
     Sex,
@@ -48,7 +54,7 @@ from .models import (
 from .names import fold_name, phonetic_key
 from .nik import decode_kk, decode_nik
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 10_000
 
 
 class FileError(Exception):
@@ -530,11 +536,11 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
-def read_csv(path: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]], Callable[[], float]]:
+def read_csv(
+    path: str, encoding: str = ""
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]], Callable[[], float]]:
     """Header, (line, values) rows and a progress fraction function for a CSV file."""
-    import os
-
-    encoding = detect_encoding(path)
+    encoding = encoding or detect_encoding(path)
     size = os.path.getsize(path) or 1
     raw = _CountingReader(open(path, "rb"))  # noqa: SIM115 - closed by the row iterator
     text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding=encoding, newline="")
@@ -769,155 +775,26 @@ def _flag(value: Any, column: str) -> bool:
     raise RowError(column, _("Nilai '%s' tidak dikenal (gunakan Ya/Tidak).") % text[:20])
 
 
-class RowChecker:
-    """Turns one row of the file into model column values, or raises RowError."""
-
-    def __init__(self, layout: Layout, desa_codes: set[str], allowed_prefix: str | None) -> None:
-        self.layout = layout
-        self.desa_codes = desa_codes
-        self.allowed_prefix = allowed_prefix
-        self.today = dt.date.today()
-
-    def get(self, values: list[Any], name: str) -> Any:
-        position = self.layout.index.get(name)
-        if position is None or position >= len(values):
-            return None
-        return values[position]
-
-    def desa(self, values: list[Any]) -> str:
-        if "desa_code" in self.layout.index:
-            raw = _text(self.get(values, "desa_code"))
-            code = normalise_code(raw.replace(" ", ""))
-        else:
-            parts = [_text(self.get(values, p)) for p in DESA_PARTS]
-            widths = (2, 2, 2, 4)
-            if not all(p.isdigit() for p in parts):
-                raw = ".".join(parts)
-                code = raw
-            else:
-                code = ".".join(p.zfill(w)[-w:] for p, w in zip(parts, widths, strict=True))
-                raw = code
-        if not raw:
-            raise RowError("kode_desa", _("Kode desa/kelurahan kosong."))
-        if code not in self.desa_codes:
-            raise RowError("kode_desa", _("Kode desa/kelurahan %s tidak dikenal.") % raw[:20])
-        if self.allowed_prefix and not code.startswith(self.allowed_prefix):
-            raise RowError("kode_desa", _("Desa/kelurahan %s di luar wilayah kantor Anda.") % code)
-        return code
-
-    def check(self, values: list[Any]) -> dict[str, Any]:
-        if self.layout.strict_width and len(values) < self.layout.width:
-            raise RowError(
-                "",
-                _("Baris hanya berisi %(n)d dari %(m)d kolom (berkas terpotong?).")
-                % {"n": len(values), "m": self.layout.width},
-            )
-        if len(values) > self.layout.width and any(_text(v) for v in values[self.layout.width :]):
-            raise RowError(
-                "",
-                _("Baris berisi %(n)d kolom, lebih dari %(m)d kolom judul.")
-                % {"n": len(values), "m": self.layout.width},
-            )
-        row: dict[str, Any] = {}
-        sex = _coded(self.get(values, "sex"), _SEX, "jenis_kelamin", _SEX_LABEL)
-        birth_date = parse_date(self.get(values, "birth_date"), "tanggal_lahir")
-        if birth_date > self.today:
-            raise RowError("tanggal_lahir", _("Tanggal lahir di masa depan."))
-        nik = _number(self.get(values, "nik"), "nik", "NIK")
-        check = decode_nik(nik, sex=sex, birth_date=birth_date, today=self.today)
-        if not check.valid:
-            raise RowError("nik", " ".join(check.errors))
-        name = _text(self.get(values, "full_name"))
-        if not name:
-            raise RowError("nama", _("Nama kosong."))
-        row.update(
-            nik=check.number,
-            sex=sex,
-            birth_date=birth_date,
-            full_name=name[:150],
-            name_folded=fold_name(name)[:150],
-            name_key=phonetic_key(name)[:150],
-            desa_id=self.desa(values),
-        )
-        index = self.layout.index
-        if "keluarga_id" in index:
-            raw_kk = _number(self.get(values, "keluarga_id"), "no_kk", _KK_LABEL)
-            if raw_kk:
-                kk = decode_kk(raw_kk, today=self.today)
-                if not kk.valid:
-                    raise RowError("no_kk", " ".join(kk.errors))
-                row["keluarga_id"] = kk.number
-            else:
-                row["keluarga_id"] = None
-        for name_, table, label in _CODED_FIELDS:
-            if name_ in index:
-                value = self.get(values, name_)
-                if _text(value) or name_ == "blood_type":
-                    row[name_] = _coded(value, table, name_, label)
-                elif name_ == "marital_status":
-                    row[name_] = MaritalStatus.BELUM_KAWIN
-                elif name_ == "nationality":
-                    row[name_] = Nationality.WNI
-                else:
-                    row[name_] = ""
-        for name_, limit in (
-            ("birth_place", 100),
-            ("occupation", 100),
-            ("father_name", 150),
-            ("mother_name", 150),
-            ("street", 200),
-            ("rt", 3),
-            ("rw", 3),
-            ("akta_kelahiran_no", 40),
-            ("akta_kematian_no", 40),
-            ("akta_perkawinan_no", 40),
-            ("akta_perceraian_no", 40),
-        ):
-            if name_ in index:
-                text = _text(self.get(values, name_))
-                if text in {"-", "0"} and name_.endswith("_no"):
-                    text = ""
-                if name_ in {"rt", "rw"} and text.isdigit():
-                    text = text.zfill(3)[-3:]
-                if len(text) > limit:
-                    raise RowError(name_, _("Isian lebih dari %d karakter.") % limit)
-                row[name_] = text
-        for name_ in ("ktp_el_recorded", "ktp_el_printed", "kia"):
-            if name_ in index:
-                row[name_] = _flag(self.get(values, name_), name_)
-        for name_ in ("akta_kelahiran_date", "death_date"):
-            if name_ in index:
-                value = self.get(values, name_)
-                row[name_] = (
-                    parse_date(value, name_) if _text(value) or isinstance(value, dt.date) else None
-                )
-        if "is_alive" in index:
-            status = header_key(_text(self.get(values, "is_alive")))
-            if status in _ALIVE or status == "":
-                row["is_alive"] = True
-            elif status in _DEAD:
-                row["is_alive"] = False
-            else:
-                raise RowError(
-                    "status_hidup",
-                    _("Status hidup '%s' tidak dikenal.")
-                    % _text(self.get(values, "is_alive"))[:20],
-                )
-        if row.get("death_date") and "is_alive" not in index:
-            row["is_alive"] = False
-        if row.get("death_date") and (
-            row["death_date"] < birth_date or row["death_date"] > self.today
-        ):
-            raise RowError("tanggal_kematian", _("Tanggal kematian tidak mungkin."))
-        if row.get("akta_kematian_no") and row.get("is_alive", True):
-            raise RowError("akta_kematian", _("Ada akta kematian tetapi status masih hidup."))
-        return row
+def _plain(value: Any) -> Any:
+    """A TextChoices member as its plain value: binds and pickles faster than the enum."""
+    return value.value if isinstance(value, Enum) else value
 
 
-# -- writing ----------------------------------------------------------------------------------
+def _fold_fast(name: str) -> str:
+    """:func:`fold_name`, without Unicode normalisation when the name is plain ASCII."""
+    if name.isascii():
+        return _NOT_WORD.sub(" ", name.lower().replace("'", "").replace("`", "")).strip()
+    return fold_name(name)
 
-# Penduduk columns the importer may write; the others keep their defaults or current values.
-_PENDUDUK_COLUMNS = (
+
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_NO_VALUES = frozenset({"-", "0"})
+
+# Columns of registry_penduduk in the order of a checked row (the tuple the reader builds);
+# `source_import_id`, `created_at` and `updated_at` are the same for the whole import and are
+# written as literals.
+ROW_COLUMNS = (
+    "id",
     "nik",
     "keluarga_id",
     "full_name",
@@ -946,7 +823,548 @@ _PENDUDUK_COLUMNS = (
     "akta_kematian_no",
     "akta_perkawinan_no",
     "akta_perceraian_no",
+    "source_line",
 )
+_AT = {name: i for i, name in enumerate(ROW_COLUMNS)}
+_DB_COLUMN = {"keluarga_id": "no_kk"}
+# Dates travel as ISO text (compared as text, bound as text by both databases).
+_DATE_FIELDS = frozenset({"birth_date", "death_date", "akta_kelahiran_date"})
+# Fields always written on update (derived from required columns).
+_ALWAYS_UPDATED = ("full_name", "name_folded", "name_key", "sex", "birth_date", "desa_id")
+_TEXT_LIMITS = (
+    ("birth_place", 100),
+    ("occupation", 100),
+    ("father_name", 150),
+    ("mother_name", 150),
+    ("street", 200),
+    ("rt", 3),
+    ("rw", 3),
+    ("akta_kelahiran_no", 40),
+    ("akta_kematian_no", 40),
+    ("akta_perkawinan_no", 40),
+    ("akta_perceraian_no", 40),
+)
+
+
+def _uuid_hexes(count: int) -> list[str]:
+    """``count`` new primary keys as 32 hex digits, in ascending order (UUID version 7).
+
+    Time-ordered keys append to the primary-key index instead of landing at random pages of
+    it, which keeps a multi-million-row import fast once the index outgrows the page cache;
+    ``uuid.uuid4()`` per row would also cost more than the rest of the row's checks.
+    """
+    millis = time.time_ns() // 1_000_000
+    start = int.from_bytes(os.urandom(3), "big")
+    tail = os.urandom(6 * count).hex()
+    prefix = f"{millis & 0xFFFFFFFFFFFF:012x}7"
+    return [
+        f"{prefix}{(start + i) >> 14 & 0xFFF:03x}{0x8000 | ((start + i) & 0x3FFF):04x}"
+        f"{tail[12 * i : 12 * i + 12]}"
+        for i in range(count)
+    ]
+
+
+@dataclass
+class Batch:
+    """Checked rows of one stretch of the file, as the reader hands them to the writer.
+
+    ``rows`` are tuples in :data:`ROW_COLUMNS` order; ``counts`` counts them by coverage state
+    key as if they were all new; ``families`` maps a KK number to (desa, rt, rw, street) of its
+    last member in the batch; ``heads`` are (NIK, KK, id) of rows whose SHDK is the head.
+    """
+
+    rows: list[tuple[Any, ...]]
+    problems: list[RowProblem]
+    counts: dict[coverage.StateKey, int]
+    families: dict[str, tuple[str, str, str, str]]
+    heads: list[tuple[str, str, str]]
+    total: int
+    fraction: float
+
+
+@dataclass
+class Plan:
+    """Everything the reader needs, picklable and free of database access."""
+
+    path: str
+    kind: str
+    encoding: str
+    layout: Layout
+    desa_codes: set[str]
+    allowed_prefix: str | None
+    bounds: coverage.AgeBounds
+    today: dt.date
+    batch_size: int
+
+
+class RowChecker:
+    """Turns one row of the file into the tuple written to the database, or raises RowError.
+
+    Built for speed: column positions are resolved once, and every coded value, date, desa
+    code and KK number is checked once per distinct text (memo dictionaries), so a typical row
+    costs a few dictionary look-ups. Messages are translated only for rejected rows.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        layout = plan.layout
+        self.plan = plan
+        self.index = index = layout.index
+        self.width = layout.width
+        self.strict_width = layout.strict_width
+        self.desa_codes = plan.desa_codes
+        self.allowed_prefix = plan.allowed_prefix
+        self.today = plan.today
+        self.today_iso = plan.today.isoformat()
+        self.bounds = plan.bounds
+        self.p_nik = index["nik"]
+        self.p_name = index["full_name"]
+        self.p_sex = index["sex"]
+        self.p_birth = index["birth_date"]
+        self.p_kk = index.get("keluarga_id")
+        self.p_desa = index.get("desa_code", -1)
+        self.p_parts = None if "desa_code" in index else [index[p] for p in DESA_PARTS]
+        self.coded: list[tuple[int, int, dict[Any, str], dict[str, Any], str, Any]] = [
+            (index[name], _AT[name], {}, table, name, label)
+            for name, table, label in _CODED_FIELDS
+            if name in index
+        ]
+        # RT, RW and street belong to the family: see address().
+        self.texts = [
+            (index[name], _AT[name], limit, name)
+            for name, limit in _TEXT_LIMITS
+            if name in index and name in _AT
+        ]
+        self.flags = [
+            (index[name], _AT[name], name)
+            for name in ("ktp_el_recorded", "ktp_el_printed", "kia")
+            if name in index
+        ]
+        self.dates = [
+            (index[name], _AT[name], name)
+            for name in ("akta_kelahiran_date", "death_date")
+            if name in index
+        ]
+        self.p_alive = index.get("is_alive")
+        self.p_street = index.get("street")
+        self.p_rt = index.get("rt")
+        self.p_rw = index.get("rw")
+        self.template = self._template()
+        self.sex_memo: dict[str, str] = {}
+        self.birth_memo: dict[str, str] = {}
+        self.nik_date_memo: dict[tuple[str, str], str] = {}
+        self.desa_memo: dict[Any, str] = {}
+        self.kk_memo: dict[str, str] = {}
+        self.flag_memo: dict[str, bool] = {}
+        self.date_memo: dict[str, str] = {}
+        self.alive_memo: dict[str, bool] = {}
+        self.word_keys: dict[str, str] = {}
+
+    @staticmethod
+    def _template() -> list[Any]:
+        """A row of defaults (what a column absent from the file gets on insert)."""
+        row: list[Any] = [None] * len(ROW_COLUMNS)
+        for name, value in _DEFAULTS.items():
+            if name in _AT:
+                row[_AT[name]] = _plain(value)
+        return row
+
+    # -- slow paths (first sight of a value, or a rejected row) ------------------------------
+
+    def _width(self, values: list[Any]) -> list[Any]:
+        width = self.width
+        if len(values) < width:
+            if self.strict_width:
+                raise RowError(
+                    "",
+                    _("Baris hanya berisi %(n)d dari %(m)d kolom (berkas terpotong?).")
+                    % {"n": len(values), "m": width},
+                )
+            return values + [""] * (width - len(values))
+        if any(_text(v) for v in values[width:]):
+            raise RowError(
+                "",
+                _("Baris berisi %(n)d kolom, lebih dari %(m)d kolom judul.")
+                % {"n": len(values), "m": width},
+            )
+        return values[:width]
+
+    def _birth(self, raw: str) -> str:
+        born = parse_date(raw, "tanggal_lahir")
+        if born > self.today:
+            raise RowError("tanggal_lahir", _("Tanggal lahir di masa depan."))
+        iso = born.isoformat()
+        self.birth_memo[raw] = iso
+        return iso
+
+    def _nik_digits(self, birth_iso: str, sex: str) -> str:
+        """DDMMYY the NIK of a person of this birth date and sex must carry."""
+        day = int(birth_iso[8:10]) + (40 if sex == Sex.FEMALE else 0)
+        digits = f"{day:02d}{birth_iso[5:7]}{birth_iso[2:4]}"
+        self.nik_date_memo[(birth_iso, sex)] = digits
+        return digits
+
+    def _nik_slow(self, raw: Any, sex: str, birth_iso: str) -> str:
+        nik = _number(raw, "nik", "NIK")
+        birth = dt.date.fromisoformat(birth_iso)
+        check = decode_nik(nik, sex=sex, birth_date=birth, today=self.today)
+        if not check.valid:
+            raise RowError("nik", " ".join(check.errors))
+        return check.number
+
+    def _desa(self, values: list[Any]) -> str:
+        if self.p_parts is None:
+            raw = _text(values[self.p_desa])
+            memo_key: Any = raw
+            code = normalise_code(raw.replace(" ", ""))
+        else:
+            parts = [_text(values[p]) for p in self.p_parts]
+            memo_key = tuple(values[p] for p in self.p_parts)
+            if not all(p.isdigit() for p in parts):
+                raw = code = ".".join(parts)
+            else:
+                widths = (2, 2, 2, 4)
+                code = ".".join(p.zfill(w)[-w:] for p, w in zip(parts, widths, strict=True))
+                raw = code
+            if not any(parts):
+                raw = ""
+        if not raw:
+            raise RowError("kode_desa", _("Kode desa/kelurahan kosong."))
+        if code not in self.desa_codes:
+            raise RowError("kode_desa", _("Kode desa/kelurahan %s tidak dikenal.") % raw[:20])
+        if self.allowed_prefix and not code.startswith(self.allowed_prefix):
+            raise RowError("kode_desa", _("Desa/kelurahan %s di luar wilayah kantor Anda.") % code)
+        self.desa_memo[memo_key] = code
+        return code
+
+    def _kk(self, raw: Any) -> str:
+        number = _number(raw, "no_kk", _KK_LABEL)
+        if not number:
+            return ""
+        kk = decode_kk(number, today=self.today)
+        if not kk.valid:
+            raise RowError("no_kk", " ".join(kk.errors))
+        if len(self.kk_memo) > 50_000:
+            self.kk_memo.clear()
+        self.kk_memo[raw] = kk.number
+        return kk.number
+
+    def _word_key(self, word: str) -> str:
+        if len(self.word_keys) > 200_000:
+            self.word_keys.clear()
+        key = self.word_keys[word] = phonetic_key(word)
+        return key
+
+    def _alive(self, raw: str) -> bool:
+        status = header_key(raw)
+        if status in _ALIVE or status == "":
+            alive = True
+        elif status in _DEAD:
+            alive = False
+        else:
+            raise RowError("status_hidup", _("Status hidup '%s' tidak dikenal.") % raw[:20])
+        self.alive_memo[raw] = alive
+        return alive
+
+    def _date(self, raw: str, column: str) -> str:
+        iso = parse_date(raw, column).isoformat()
+        if len(self.date_memo) > 100_000:
+            self.date_memo.clear()
+        self.date_memo[raw] = iso
+        return iso
+
+    # -- the row -------------------------------------------------------------------------------
+
+    def check(self, values: list[Any], line: int, row_id: str) -> tuple[Any, ...]:
+        """The row as a tuple in :data:`ROW_COLUMNS` order (``values`` are text)."""
+        if len(values) != self.width:
+            values = self._width(values)
+        row = self.template.copy()
+        raw_sex = values[self.p_sex]
+        sex = self.sex_memo.get(raw_sex)
+        if sex is None:
+            sex = self.sex_memo[raw_sex] = _plain(
+                _coded(raw_sex, _SEX, "jenis_kelamin", _SEX_LABEL)
+            )
+        raw_birth = values[self.p_birth]
+        birth = self.birth_memo.get(raw_birth) or self._birth(raw_birth)
+        raw_nik = values[self.p_nik]
+        nik = raw_nik.strip()
+        digits = self.nik_date_memo.get((birth, sex)) or self._nik_digits(birth, sex)
+        if not (
+            len(nik) == 16
+            and nik.isdigit()
+            and nik[6:12] == digits
+            and nik[12:] != "0000"
+            and nik[:2] != "00"
+            and nik[2:4] != "00"
+            and nik[4:6] != "00"
+        ):
+            nik = self._nik_slow(raw_nik, sex, birth)
+        name = values[self.p_name].strip()
+        if not name:
+            raise RowError("nama", _("Nama kosong."))
+        name = name[:150]
+        folded = _fold_fast(name)
+        words = self.word_keys
+        try:
+            key = " ".join([words[w] for w in folded.split()])
+        except KeyError:
+            key = " ".join(
+                k for k in (words.get(w) or self._word_key(w) for w in folded.split()) if k
+            )
+        if self.p_parts is None:
+            desa = self.desa_memo.get(values[self.p_desa]) or self._desa(values)
+        else:
+            desa = self.desa_memo.get(tuple(values[p] for p in self.p_parts)) or self._desa(values)
+        row[0] = row_id
+        row[1] = nik
+        row[3] = name
+        row[4] = folded[:150]
+        row[5] = key[:150]
+        row[6] = sex
+        row[8] = birth
+        row[20] = desa
+        row[29] = line
+        if self.p_kk is not None:
+            raw_kk = values[self.p_kk]
+            row[2] = (self.kk_memo.get(raw_kk) or self._kk(raw_kk)) or None
+        for position, at, memo, table, column, label in self.coded:
+            raw = values[position]
+            value = memo.get(raw)
+            if value is None:
+                text = _text(raw)
+                if text or column == "blood_type":
+                    value = _plain(_coded(raw, table, column, label))
+                else:
+                    value = _plain(_DEFAULTS.get(column, ""))
+                memo[raw] = value
+            row[at] = value
+        for position, at, limit, column in self.texts:
+            text = values[position].strip()
+            if text in _NO_VALUES and column.endswith("_no"):
+                text = ""
+            elif len(text) > limit:
+                raise RowError(column, _("Isian lebih dari %d karakter.") % limit)
+            row[at] = text
+        for position, at, column in self.flags:
+            raw = values[position]
+            flag = self.flag_memo.get(raw)
+            if flag is None:
+                flag = self.flag_memo[raw] = _flag(raw, column)
+            row[at] = flag
+        for position, at, column in self.dates:
+            raw = values[position]
+            if not raw or not raw.strip():
+                row[at] = None
+            else:
+                row[at] = self.date_memo.get(raw) or self._date(raw, column)
+        if self.p_alive is not None:
+            raw = values[self.p_alive]
+            alive = self.alive_memo.get(raw)
+            row[18] = self._alive(raw) if alive is None else alive
+        death = row[19]
+        if death:
+            if self.p_alive is None:
+                row[18] = False
+            if death < birth or death > self.today_iso:
+                raise RowError("tanggal_kematian", _("Tanggal kematian tidak mungkin."))
+        if row[26] and row[18]:
+            raise RowError("akta_kematian", _("Ada akta kematian tetapi status masih hidup."))
+        return tuple(row)
+
+    def address(self, values: list[Any]) -> tuple[str, str, str]:
+        """RT, RW and street of a row that passed :meth:`check` (family columns)."""
+        rt = _text(values[self.p_rt]) if self.p_rt is not None else ""
+        rw = _text(values[self.p_rw]) if self.p_rw is not None else ""
+        if rt.isdigit():
+            rt = rt.zfill(3)[-3:]
+        if rw.isdigit():
+            rw = rw.zfill(3)[-3:]
+        for text, column in ((rt, "rt"), (rw, "rw")):
+            if len(text) > 3:
+                raise RowError(column, _("Isian lebih dari %d karakter.") % 3)
+        street = _text(values[self.p_street]) if self.p_street is not None else ""
+        if len(street) > 200:
+            raise RowError("street", _("Isian lebih dari %d karakter.") % 200)
+        return rt, rw, street
+
+
+def row_state_key(row: tuple[Any, ...] | list[Any], bounds: coverage.AgeBounds) -> Any:
+    """Coverage state key of a row tuple (:data:`ROW_COLUMNS` order)."""
+    return coverage.state_key(
+        bounds,
+        row[20],
+        row[18],
+        row[8],
+        row[10] == MaritalStatus.BELUM_KAWIN,
+        bool(row[21]),
+        row[25],
+        row[23],
+        bool(row[2]),
+        bool(row[26]),
+    )
+
+
+def _xlsx_text(values: list[Any], numbers: tuple[tuple[int, str, Any], ...]) -> list[str]:
+    """An XLSX row as text, refusing NIK/KK typed into number cells (digits already lost)."""
+    for position, column, label in numbers:
+        if position < len(values):
+            value = values[position]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                _number(value, column, label)
+    out = []
+    for value in values:
+        if isinstance(value, dt.datetime):
+            out.append(value.date().isoformat())
+        elif isinstance(value, dt.date):
+            out.append(value.isoformat())
+        else:
+            out.append(_text(value))
+    return out
+
+
+def read_batches(plan: Plan) -> Iterator[Batch]:
+    """Read and check the file, yielding :class:`Batch` es (runs in the reader process).
+
+    Duplicate NIKs inside one batch are found here; duplicates across batches are found by the
+    writer, which sees the rows already written.
+    """
+    if plan.kind == "xlsx":
+        _header, rows, fraction = read_xlsx(plan.path)
+    else:
+        _header, rows, fraction = read_csv(plan.path, plan.encoding)
+    checker = RowChecker(plan)
+    index = plan.layout.index
+    numbers = tuple(
+        (index[name], column, label)
+        for name, column, label in (("nik", "nik", "NIK"), ("keluarga_id", "no_kk", _KK_LABEL))
+        if name in index
+    )
+    xlsx = plan.kind == "xlsx"
+    size = max(1, plan.batch_size)
+    p_rel = index.get("relationship")
+    has_kk = "keluarga_id" in index
+    kepala = str(Relationship.KEPALA)
+    bounds = plan.bounds
+    b16, b17, b18 = bounds.b16, bounds.b17, bounds.b18
+    belum_kawin = str(MaritalStatus.BELUM_KAWIN)
+
+    def new_batch() -> Batch:
+        return Batch([], [], {}, {}, [], 0, 0.0)
+
+    batch = new_batch()
+    ids = _uuid_hexes(size)
+    seen: dict[str, int] = {}
+    for line, values in rows:
+        batch.total += 1
+        try:
+            if xlsx:
+                values = _xlsx_text(values, numbers)
+            row = checker.check(values, line, ids[len(batch.rows)])
+            nik = row[1]
+            first = seen.get(nik)
+            if first is not None:
+                raise RowError(
+                    "nik", _("NIK sama dengan baris %d dalam berkas ini (duplikat).") % first
+                )
+            if has_kk and row[2]:
+                address = checker.address(values)
+        except RowError as exc:
+            batch.problems.append(RowProblem(line, exc.column, exc.reason))
+        else:
+            seen[nik] = line
+            batch.rows.append(row)
+            # Coverage state key, inlined (see coverage.state_key): this runs for every row.
+            if row[18]:
+                born = row[8]
+                key = (
+                    row[20],
+                    1,
+                    3 if born > b16 else 2 if born > b17 else 1 if born > b18 else 0,
+                    1 if row[10] == belum_kawin else 0,
+                    1 if row[21] else 0,
+                    1 if row[25] else 0,
+                    1 if row[23] else 0,
+                    1 if row[2] else 0,
+                    0,
+                )
+            else:
+                key = (row[20], 0, 0, 0, 0, 0, 0, 0, 1 if row[26] else 0)
+            batch.counts[key] = batch.counts.get(key, 0) + 1
+            if has_kk and row[2]:
+                batch.families[row[2]] = (row[20], *address)
+                if p_rel is not None and row[11] == kepala:
+                    batch.heads.append((nik, row[2], row[0]))
+        if batch.total >= size:
+            batch.fraction = fraction()
+            yield batch
+            batch = new_batch()
+            ids = _uuid_hexes(size)
+            seen = {}
+    batch.fraction = 1.0
+    yield batch
+
+
+# -- the reader process --------------------------------------------------------------------
+
+# Files at least this big are read and checked in a second process while this one writes
+# (two cores: checking and writing each take about half the time). Smaller ones are read
+# in-process: starting a process costs more than it saves.
+PIPELINE_MIN_BYTES = 4 << 20
+_QUEUE_DEPTH = 4
+
+
+def _reader_main(plan: Plan, queue: Any) -> None:
+    """Entry point of the reader process: batches into ``queue``, then a final marker."""
+    try:
+        for batch in read_batches(plan):
+            queue.put(("batch", batch))
+        queue.put(("done", None))
+    except FileError as exc:
+        queue.put(("file", str(exc)))
+    except BaseException as exc:  # reported to the writer, which fails the import
+        queue.put(("crash", f"{type(exc).__name__}: {exc}"))
+
+
+def _forked_batches(plan: Plan) -> Iterator[Batch] | None:
+    """Batches read by a forked child process, or None when a process cannot be started."""
+    try:
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue(maxsize=_QUEUE_DEPTH)
+        process = context.Process(target=_reader_main, args=(plan, queue), daemon=True)
+        process.start()
+    except (ValueError, OSError, AssertionError):
+        # No fork on this platform, or we are a daemonic worker process: read in-process.
+        return None
+
+    def batches() -> Iterator[Batch]:
+        try:
+            while True:
+                try:
+                    kind, payload = queue.get(timeout=2)
+                except Empty:
+                    if not process.is_alive():
+                        raise RuntimeError("registry import reader exited early") from None
+                    continue
+                if kind == "batch":
+                    yield payload
+                elif kind == "done":
+                    return
+                elif kind == "file":
+                    raise FileError(payload)
+                else:
+                    raise RuntimeError(f"registry import reader failed: {payload}")
+        finally:
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=10)
+            queue.close()
+
+    return batches()
+
+
+# -- writing ----------------------------------------------------------------------------------
+
 _DEFAULTS: dict[str, Any] = {
     "keluarga_id": None,
     "birth_place": "",
@@ -970,172 +1388,256 @@ _DEFAULTS: dict[str, Any] = {
     "akta_perkawinan_no": "",
     "akta_perceraian_no": "",
 }
-_DB_COLUMN = {"keluarga_id": "no_kk"}
+
+
+# Indexed columns of registry_penduduk that only search uses (see BatchWriter.start).
+_SEARCH_INDEXED = ("name_folded", "name_key", "birth_date")
+
+
+def _literal(value: Any) -> str:
+    """An SQL string literal of a value we produced ourselves (timestamps, our own key)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 class BatchWriter:
-    """Upserts batches of checked rows, moving coverage counters by each row's difference."""
+    """Writes batches inside the import's transaction, set-based.
 
-    def __init__(self, run: ImportRun | None, present: set[str]) -> None:
-        self.run = run
-        self.run_key = str(run.pk) if run else None
-        # Inserts write every column (absent ones get their defaults); updates only those in
-        # the file, plus what is derived from them.
-        self.columns = list(_PENDUDUK_COLUMNS)
-        updated_fields = [
-            c
-            for c in _PENDUDUK_COLUMNS
-            if c in present
-            or c in {"name_folded", "name_key", "desa_id", "full_name", "sex", "birth_date"}
-            or (c == "is_alive" and "death_date" in present)
-        ]
-        self.ref = coverage.reference_date(lock=True)
-        self.deltas = coverage.new_deltas()
-        self.adapt_date = connection.ops.adapt_datefield_value
-        pk_field = Penduduk._meta.pk
-        assert pk_field is not None
-        self.pk_field = pk_field
-        source_field = Penduduk._meta.get_field("source_import")
-        self.source_value = source_field.get_db_prep_value(run.pk, connection) if run else None
-        cols = [
-            "id",
-            *(_DB_COLUMN.get(c, c) for c in self.columns),
-            "source_import_id",
-            "source_line",
-            "created_at",
-            "updated_at",
-        ]
-        updates = [_DB_COLUMN.get(c, c) for c in updated_fields] + [
-            "source_import_id",
-            "source_line",
-            "updated_at",
-        ]
-        quoted = connection.ops.quote_name
-        self.penduduk_sql = (
-            f"INSERT INTO registry_penduduk ({', '.join(quoted(c) for c in cols)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(cols))}) ON CONFLICT (nik) DO UPDATE SET "
-            + ", ".join(f"{quoted(c)} = excluded.{quoted(c)}" for c in updates)
-        )
-        if "keluarga_id" in present:
-            family_updates = ["desa_id", "updated_at"] + [
-                c for c in ("rt", "rw", "street") if c in present
-            ]
-            self.family_columns = [
-                "id",
-                "no_kk",
-                "desa_id",
-                "rt",
-                "rw",
-                "street",
-                "created_at",
-                "updated_at",
-            ]
-            # Column names come from the fixed lists above, never from the file.
-            assignments = ", ".join(f"{c} = excluded.{c}" for c in family_updates)
-            self.family_sql = (
-                "INSERT INTO registry_keluarga (id, no_kk, desa_id, rt, rw, street, created_at, "  # noqa: S608
-                "updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (no_kk) DO "
-                f"UPDATE SET {assignments}"
-            )
-        else:
-            self.family_sql = ""
+    Per batch: one look-up of the batch's NIKs (``IN`` lists) finds residents that exist;
+    new residents go in with a plain ``INSERT`` (cheaper than an upsert on SQLite), existing
+    ones with ``INSERT … ON CONFLICT (nik) DO UPDATE`` of the columns the file has, and a
+    change-history row is written for those whose values changed. A NIK already written by
+    this import (same ``updated_at``) is a duplicate line. Families are inserted or updated the
+    same way, with their head's id known from the batch. Coverage moves by state-key counts,
+    turned into counter deltas once at the end.
+    """
+
+    def __init__(
+        self, run: ImportRun | None, present: set[str], actor: Any, bounds: coverage.AgeBounds
+    ) -> None:
+        self.bounds = bounds
+        self.dropped_indexes: list[tuple[str, str]] = []
+        self.counts: dict[coverage.StateKey, int] = defaultdict(int)
         self.present = present
+        self.sqlite = connection.vendor == "sqlite"
+        self.max_params = 5000 if self.sqlite else 20000
+        now = timezone.now()
+        self.now_param = connection.ops.adapt_datetimefield_value(now)
+        now_sql = _literal(self.now_param if self.sqlite else now.isoformat())
+        self.now_sql = now_sql
+        source = _literal(run.pk.hex if self.sqlite else run.pk) if run else "NULL"
+        self.actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        quoted = connection.ops.quote_name
+        columns = [_DB_COLUMN.get(c, c) for c in ROW_COLUMNS]
+        column_list = ", ".join(quoted(c) for c in [*columns, "source_import_id"])
+        column_list += ", created_at, updated_at"
+        values = ", ".join(["%s"] * len(columns)) + f", {source}, {now_sql}, {now_sql}"
+        self.insert_sql = f"INSERT INTO registry_penduduk ({column_list}) VALUES ({values})"  # noqa: S608
+        # Updates: the columns in the file, what is derived from them, and the provenance.
+        self.updated_fields = [
+            c
+            for c in ROW_COLUMNS[1:-1]
+            if c in present or c in _ALWAYS_UPDATED or (c == "is_alive" and "death_date" in present)
+        ]
+        assignments = [
+            f"{quoted(_DB_COLUMN.get(c, c))} = excluded.{quoted(_DB_COLUMN.get(c, c))}"
+            for c in [*self.updated_fields, "source_line"]
+        ] + ["source_import_id = excluded.source_import_id", "updated_at = excluded.updated_at"]
+        self.upsert_sql = (
+            self.insert_sql + " ON CONFLICT (nik) DO UPDATE SET " + ", ".join(assignments)
+        )
+        self.merged_coverage = [c for c in coverage.COVERAGE_FIELDS if c not in self.updated_fields]
+        lookup_fields = ["id", "source_line", *self.updated_fields]
+        for name in coverage.COVERAGE_FIELDS:
+            if name not in lookup_fields:
+                lookup_fields.append(name)
+        self.lookup_fields = lookup_fields
+        self.lookup_sql = (
+            "SELECT nik, updated_at = %s, "  # noqa: S608 - fixed column names
+            + ", ".join(quoted(_DB_COLUMN.get(c, c)) for c in lookup_fields)
+            + " FROM registry_penduduk WHERE nik IN ({})"
+        )
+        self.families = "keluarga_id" in present
+        family_updates = ["desa_id"] + [c for c in ("rt", "rw", "street") if c in present]
+        self.family_insert_sql = (
+            "INSERT INTO registry_keluarga (id, no_kk, desa_id, rt, rw, street, kepala_id, "  # noqa: S608
+            f"created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, {now_sql}, {now_sql})"
+        )
+        self.family_update_sql = (
+            "UPDATE registry_keluarga SET "  # noqa: S608 - fixed column names
+            + ", ".join(f"{c} = %s" for c in family_updates)
+            + f", updated_at = {now_sql} WHERE no_kk = %s"
+        )
+        address = ("desa_id", "rt", "rw", "street")
+        self.family_update_positions = [address.index(c) for c in family_updates]
+        self.history_sql = (
+            "INSERT INTO registry_pendudukchange (penduduk_id, at, actor_id, action, changes) "  # noqa: S608
+            f"VALUES (%s, {now_sql}, %s, 'import', %s)"
+        )
 
-    def _date(self, value: dt.date | None) -> Any:
-        return self.adapt_date(value)
+    # -- database helpers ------------------------------------------------------------------
 
-    def write(
-        self, batch: list[tuple[int, dict[str, Any]]], problems: list[RowProblem]
-    ) -> tuple[int, int]:
-        """Write one batch; duplicates of earlier rows become problems. Returns (new, updated)."""
-        niks = [row["nik"] for _line, row in batch]
-        existing: dict[str, dict[str, Any]] = {}
-        fields = ["nik", *coverage.COVERAGE_FIELDS, "source_import_id", "source_line"]
-        for chunk_start in range(0, len(niks), 900):
-            chunk = niks[chunk_start : chunk_start + 900]
-            for values in Penduduk.objects.filter(nik__in=chunk).values_list(*fields):
-                existing[values[0]] = dict(zip(fields, values, strict=True))
-        seen: dict[str, int] = {}
-        good: list[tuple[int, dict[str, Any]]] = []
-        for line, row in batch:
-            nik = row["nik"]
-            old = existing.get(nik)
-            first = seen.get(nik)
-            if (
-                first is None
-                and old is not None
-                and self.run_key
-                and str(old["source_import_id"] or "")
-                in {self.run_key, self.run_key.replace("-", "")}
-            ):
-                first = old["source_line"]
-            if first is not None:
-                problems.append(
-                    RowProblem(
-                        line,
-                        "nik",
-                        _("NIK sama dengan baris %d dalam berkas ini (duplikat).") % first,
-                    )
-                )
-                continue
-            seen[nik] = line
-            good.append((line, row))
-        if not good:
-            return 0, 0
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        deltas = self.deltas
-        penduduk_params = []
-        families: dict[str, tuple[Any, ...]] = {}
-        heads = []
-        created = updated = 0
-        for line, row in good:
-            old = existing.get(row["nik"])
-            after = {name: row.get(name, _DEFAULTS.get(name)) for name in coverage.COVERAGE_FIELDS}
-            if old is not None:
-                updated += 1
-                for name in coverage.COVERAGE_FIELDS:
-                    if name not in row:
-                        after[name] = old[name]
-            else:
-                created += 1
-            coverage.delta(deltas, old, after, self.ref)
-            params: list[Any] = [self.pk_field.get_db_prep_value(uuid.uuid4(), connection)]
-            for name in self.columns:
-                value = row.get(name, _DEFAULTS.get(name))
-                if name in {"birth_date", "death_date", "akta_kelahiran_date"}:
-                    value = self._date(value)
-                params.append(value)
-            params += [self.source_value, line, now, now]
-            penduduk_params.append(params)
-            kk = row.get("keluarga_id")
-            if kk and self.family_sql:
-                families[kk] = (
-                    self.pk_field.get_db_prep_value(uuid.uuid4(), connection),
-                    kk,
-                    row["desa_id"],
-                    row.get("rt", ""),
-                    row.get("rw", ""),
-                    row.get("street", ""),
-                    now,
-                    now,
-                )
-                if row.get("relationship") == Relationship.KEPALA:
-                    heads.append((row["nik"], kk))
+    def _many(self, sql: str, params: list[Any]) -> None:
+        if not params:
+            return
+        if self.sqlite:
+            # The DB-API cursor directly: Django's wrapper re-iterates params through tee().
+            connection.ensure_connection()
+            raw = connection.connection
+            raw.executemany(sql.replace("%s", "?"), params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+
+    def _select_in(self, sql: str, head: list[Any], keys: list[str]) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
         with connection.cursor() as cursor:
-            if families:
-                cursor.executemany(self.family_sql, list(families.values()))
-            cursor.executemany(self.penduduk_sql, penduduk_params)
-            if heads:
-                cursor.executemany(
-                    "UPDATE registry_keluarga SET kepala_id = (SELECT id FROM registry_penduduk "
-                    "WHERE nik = %s) WHERE no_kk = %s",
-                    heads,
-                )
-        return created, updated
+            for start in range(0, len(keys), self.max_params):
+                chunk = keys[start : start + self.max_params]
+                cursor.execute(sql.format(", ".join(["%s"] * len(chunk))), [*head, *chunk])
+                out.extend(cursor.fetchall())
+        return out
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    def write(self, batch: Batch, problems: list[RowProblem]) -> tuple[int, int]:
+        """Write one batch; returns (created, updated). Duplicates become problems."""
+        counts = self.counts
+        for key, count in batch.counts.items():
+            counts[key] += count
+        rows = batch.rows
+        if not rows:
+            return 0, 0
+        found = self._select_in(self.lookup_sql, [self.now_param], [r[1] for r in rows])
+        new_rows = rows
+        updates: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
+        ids: dict[str, str] = {}
+        if found:
+            new_rows = []
+            existing = {f[0]: f for f in found}
+            bounds = self.bounds
+            fields = self.lookup_fields
+            for row in rows:
+                old = existing.get(row[1])
+                if old is None:
+                    new_rows.append(row)
+                    continue
+                counts[row_state_key(row, bounds)] -= 1
+                if old[1]:
+                    problems.append(
+                        RowProblem(
+                            row[29],
+                            "nik",
+                            _("NIK sama dengan baris %d dalam berkas ini (duplikat).") % old[3],
+                        )
+                    )
+                    ids[row[1]] = ""
+                    continue
+                before = dict(zip(fields, old[2:], strict=True))
+                ids[row[1]] = _text_id(before["id"])
+                after = list(row)
+                for name in self.merged_coverage:
+                    after[_AT[name]] = before[name]
+                counts[coverage.state_key_of(before, bounds)] -= 1
+                counts[row_state_key(after, bounds)] += 1
+                updates.append(row)
+                diff = {}
+                for name in self.updated_fields:
+                    old_value = _comparable(before[name])
+                    new_value = row[_AT[name]]
+                    if old_value != new_value:
+                        diff[name] = [old_value, new_value]
+                if diff:
+                    history.append((before["id"], self.actor_id, json.dumps(diff)))
+        if self.families and batch.families:
+            self._write_families(batch, ids)
+        self._many(self.insert_sql, new_rows)
+        self._many(self.upsert_sql, updates)
+        self._many(self.history_sql, history)
+        return len(new_rows), len(updates)
+
+    def _write_families(self, batch: Batch, ids: dict[str, str]) -> None:
+        """Insert new KKs (with their head when known) and update the address of known ones."""
+        heads: dict[str, str] = {}
+        for nik, kk, row_id in batch.heads:
+            known = ids.get(nik)
+            if known == "":
+                continue  # a duplicate line
+            heads[kk] = known or row_id
+        kks = list(batch.families)
+        known_kks = {
+            r[0]
+            for r in self._select_in(
+                "SELECT no_kk FROM registry_keluarga WHERE no_kk IN ({})", [], kks
+            )
+        }
+        family_ids = _uuid_hexes(len(kks))
+        inserts = []
+        updates = []
+        head_updates = []
+        positions = self.family_update_positions
+        for i, kk in enumerate(kks):
+            address = batch.families[kk]
+            if kk in known_kks:
+                updates.append([*(address[p] for p in positions), kk])
+                if kk in heads:
+                    head_updates.append((heads[kk], kk))
+            else:
+                inserts.append((family_ids[i], kk, *address, heads.get(kk)))
+        self._many(self.family_insert_sql, inserts)
+        self._many(self.family_update_sql, updates)
+        self._many("UPDATE registry_keluarga SET kepala_id = %s WHERE no_kk = %s", head_updates)
+
+    def start(self) -> None:
+        """On SQLite, loading into an empty table: drop the secondary indexes until finish().
+
+        Building an index once from sorted keys is cheaper than growing it row by row. The DDL
+        is part of the import's transaction (a rolled-back import keeps its indexes), and
+        readers keep seeing the committed schema until the import commits.
+        """
+        if not self.sqlite:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM registry_penduduk LIMIT 1")
+            if cursor.fetchone():
+                return
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                "tbl_name = 'registry_penduduk' AND sql IS NOT NULL AND sql NOT LIKE "
+                "'CREATE UNIQUE%'"
+            )
+            # Only the search indexes: foreign-key columns keep theirs, which SQLite needs to
+            # check a new KK against its members without scanning the table.
+            self.dropped_indexes = [
+                (name, sql)
+                for name, sql in cursor.fetchall()
+                if any(f'("{column}")' in sql for column in _SEARCH_INDEXED)
+            ]
+            for name, _sql in self.dropped_indexes:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
 
     def finish(self) -> None:
         """Apply the coverage change of the whole import (one pass over the counters)."""
-        coverage.apply_deltas(self.deltas)
+        if self.dropped_indexes:
+            with connection.cursor() as cursor:
+                for _name, sql in self.dropped_indexes:
+                    cursor.execute(sql)
+            self.dropped_indexes = []
+        coverage.apply_deltas(coverage.deltas_from_counts(self.counts, self.bounds))
+
+
+def _text_id(value: Any) -> str:
+    """A primary key as the text the database takes (hex on SQLite, canonical on PostgreSQL)."""
+    if isinstance(value, uuid.UUID):
+        return value.hex if connection.vendor == "sqlite" else str(value)
+    return str(value)
+
+
+def _comparable(value: Any) -> Any:
+    """A stored value in the form of a checked row (dates as ISO text)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 class _Rollback(Exception):
@@ -1154,48 +1656,54 @@ def import_file(
     """Import a CSV/XLSX export; all-or-nothing unless ``partial``.
 
     ``office`` limits the rows to the office's region. File-level problems (format, encoding,
-    columns, truncation) reject the whole file with ``fatal`` set.
+    columns, truncation) reject the whole file with ``fatal`` set. Big files are read and
+    checked by a second process while this one writes (see :data:`PIPELINE_MIN_BYTES`).
     """
     result = ImportResult()
     try:
         kind = sniff_kind(path)
-        header, rows, fraction = read_xlsx(path) if kind == "xlsx" else read_csv(path)
+        encoding = "" if kind == "xlsx" else detect_encoding(path)
+        header, rows, _fraction = read_xlsx(path) if kind == "xlsx" else read_csv(path, encoding)
+        close = getattr(rows, "close", None)
+        if close:
+            close()
         layout = map_columns(header)
         layout.strict_width = kind == "csv"
     except FileError as exc:
         result.fatal = str(exc)
         return result
     result.ignored_columns = layout.ignored
-    allowed = None
-    if office is not None:
-        allowed = office.region_id + "."
+    allowed = office.region_id + "." if office is not None else None
     desa_codes = set(Region.objects.filter(level=Region.Level.DESA).values_list("code", flat=True))
-    checker = RowChecker(layout, desa_codes, allowed)
     present = set(layout.index) - {"desa_code", *DESA_PARTS} | {"desa_id"}
     try:
         with transaction.atomic():
-            writer = BatchWriter(run, present)
-            batch: list[tuple[int, dict[str, Any]]] = []
-            for line, values in rows:
-                result.rows_total += 1
-                try:
-                    batch.append((line, checker.check(values)))
-                except RowError as exc:
-                    result.problems.append(RowProblem(line, exc.column, exc.reason))
-                if len(batch) >= BATCH_SIZE:
-                    created, updated = writer.write(batch, result.problems)
-                    result.created += created
-                    result.updated += updated
-                    batch = []
-                    if progress:
-                        progress(result.rows_total, fraction())
-            if batch:
+            bounds = coverage.AgeBounds.at(coverage.reference_date(lock=True))
+            plan = Plan(
+                path,
+                kind,
+                encoding,
+                layout,
+                desa_codes,
+                allowed,
+                bounds,
+                dt.date.today(),
+                BATCH_SIZE,
+            )
+            writer = BatchWriter(run, present, actor, bounds)
+            writer.start()
+            batches = None
+            if os.path.getsize(path) >= PIPELINE_MIN_BYTES:
+                batches = _forked_batches(plan)
+            for batch in batches or read_batches(plan):
+                result.rows_total += batch.total
+                result.problems.extend(batch.problems)
                 created, updated = writer.write(batch, result.problems)
                 result.created += created
                 result.updated += updated
+                if progress:
+                    progress(result.rows_total, batch.fraction)
             writer.finish()
-            if progress:
-                progress(result.rows_total, 1.0)
             if result.rows_total == 0:
                 result.fatal = _("Berkas tidak berisi baris data (hanya judul kolom).")
                 raise _Rollback

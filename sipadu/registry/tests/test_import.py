@@ -7,6 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sipadu.audit.models import AuditEvent
 from sipadu.registry import coverage, importers
@@ -450,3 +452,98 @@ def test_a_crashed_job_keeps_the_upload(tmp_path, monkeypatch, family):
     run = run_import(run)
     assert run.status == ImportRun.Status.FAILED and run.upload
     assert zipfile  # imported for the xlsx tests
+
+
+def penduduk_indexes():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return sorted(connection.introspection.get_constraints(cursor, "registry_penduduk").keys())
+
+
+@pytest.mark.django_db
+def test_the_reader_process_gives_the_same_outcome(tmp_path, family, balangan_desa, monkeypatch):
+    """Big files are checked in a forked reader process: same rows, problems and coverage."""
+    monkeypatch.setattr(importers, "PIPELINE_MIN_BYTES", 0)
+    monkeypatch.setattr(importers, "BATCH_SIZE", 2)
+    bad = person_row(balangan_desa, 10)
+    bad[5] = "kemarin"
+    rows = [*family, bad, family[1]]
+    path = write_csv(tmp_path / "p.csv", SIAK_HEADER, rows)
+    result = importers.import_file(path, partial=True)
+    assert result.committed and (result.created, result.updated) == (3, 0)
+    assert lines_of(result) == {
+        5: lines_of(result)[5],
+        6: "NIK sama dengan baris 3 dalam berkas ini (duplikat).",
+    }
+    assert "bukan tanggal" in lines_of(result)[5]
+    assert Keluarga.objects.get().kepala.relationship == "kepala"
+    assert coverage.stored() == coverage.compute(coverage.reference_date())
+    family[2][21] = "AL-7"
+    result = importers.import_file(write_csv(tmp_path / "q.csv", SIAK_HEADER, family))
+    assert result.committed and (result.created, result.updated) == (0, 3)
+    assert coverage.stored() == coverage.compute(coverage.reference_date())
+
+
+@pytest.mark.django_db
+def test_a_broken_file_in_the_reader_process_is_a_file_error(tmp_path, family, monkeypatch):
+    monkeypatch.setattr(importers, "PIPELINE_MIN_BYTES", 0)
+    path = write_csv(tmp_path / "t.csv", SIAK_HEADER, family)
+    with open(path, "ab") as handle:
+        handle.write(b'"6311012345678901;unterminated')
+    result = importers.import_file(path)
+    assert not result.committed and "terpotong" in result.fatal
+    assert Penduduk.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_reimport_keeps_history_of_changed_residents_only(tmp_path, family):
+    from sipadu.registry.models import PendudukChange
+
+    importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family))
+    assert PendudukChange.objects.count() == 0
+    family[2][2] = "Nama Baru"
+    family[2][21] = "AL-99"
+    result = importers.import_file(write_csv(tmp_path / "b.csv", SIAK_HEADER, family))
+    assert result.updated == 3
+    change = PendudukChange.objects.get()
+    assert change.action == "import" and change.penduduk.full_name == "Nama Baru"
+    assert change.changes["full_name"] == ["Warga Nomor 3", "Nama Baru"]
+    assert change.changes["akta_kelahiran_no"] == ["", "AL-99"]
+    assert set(change.changes) == {"full_name", "name_folded", "name_key", "akta_kelahiran_no"}
+
+
+@pytest.mark.django_db
+def test_search_indexes_survive_a_first_load_and_a_rolled_back_one(tmp_path, family):
+    before = penduduk_indexes()
+    bad = list(family[0])
+    bad[5] = "kemarin"
+    result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, [*family, bad]))
+    assert not result.committed and penduduk_indexes() == before
+    result = importers.import_file(write_csv(tmp_path / "b.csv", SIAK_HEADER, family))
+    assert result.committed and penduduk_indexes() == before
+
+
+@given(
+    born=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2026, 12, 31)),
+    ref=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 1)),
+    alive=st.booleans(),
+    single=st.booleans(),
+    flags=st.lists(st.booleans(), min_size=5, max_size=5),
+)
+def test_state_key_counts_agree_with_per_resident_contributions(born, ref, alive, single, flags):
+    """Imports count residents by state key; that must equal coverage.contributions()."""
+    row = {
+        "desa_id": "63.11.01.2001",
+        "birth_date": born,
+        "marital_status": "belum_kawin" if single else "kawin",
+        "is_alive": alive,
+        "akta_kelahiran_no": "AL" if flags[0] else "",
+        "kia": flags[1],
+        "ktp_el_recorded": flags[2],
+        "keluarga_id": "6311011503150001" if flags[3] else None,
+        "akta_kematian_no": "AK" if flags[4] else "",
+    }
+    bounds = coverage.AgeBounds.at(ref)
+    key = coverage.state_key_of(row, bounds)
+    assert coverage.key_contributions(key, bounds) == coverage.contributions(row, ref)
