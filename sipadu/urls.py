@@ -33,4 +33,5 @@ urlpatterns = [
     path("kerja/", include("sipadu.sop.work_urls")),
     path("penduduk/", include("sipadu.registry.urls")),
     path("webhooks/", include("sipadu.messaging.urls")),
+    path("layanan/", include("sipadu.layanan.urls")),
 ]

@@ -210,12 +210,13 @@ def test_check_handler_refuses_with_its_message(djm: tuple[Case, dict[str, Any]]
         if not ctx.output:
             raise handlers.StepRefused("Checklist persyaratan belum diisi.")
 
+    before = handlers.registered("dik-jamila-mewa", "kelengkapan")
     with handlers.temporary("check", "dik-jamila-mewa", "kelengkapan", needs_output):
         error = refused(ErrorCode.STEP_REFUSED, actions.complete, user, task)
         assert error.message == "Checklist persyaratan belum diisi."
         assert Task.objects.get(pk=task.pk).state == TaskState.CLAIMED
         actions.complete(user, task, output="Berkas lengkap")
-    assert handlers.registered("dik-jamila-mewa", "kelengkapan") == ((), ())
+    assert handlers.registered("dik-jamila-mewa", "kelengkapan") == before
 
 
 @pytest.mark.django_db
