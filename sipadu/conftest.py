@@ -63,12 +63,17 @@ def make_officer(db: Any, office: Office) -> Callable[..., User]:
     return make
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (skips when chromium is not installed)."""
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (skips when chromium is not installed).
+
+    Function-scoped on purpose: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is open, and code that calls ``asyncio.run`` (pyHanko) must not find one
+    in later tests. Django's async-safety check is relaxed only while the browser is open.
+    """
     if not os.path.exists("/usr/bin/chromium"):
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -44,6 +44,7 @@ def test_personal_numbers_are_masked_in_logs():
 def _run(env_extra, *args):
     env = {**os.environ, **env_extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "-m", "sipadu.cli", *args],
         capture_output=True,

@@ -331,11 +331,12 @@ class _Router:
         self.lanes: dict[int, list[tuple[float, float, float]]] = {}
 
     def _offsets(self, boundary: int) -> list[float]:
+        # Every offset stays inside LANE_MARGIN, or a lane would cut through a symbol.
         step = 4.0
         if boundary == 0:
-            return [step * k for k in (1.5, 2.5, 3.5, 1, 2)]
+            return [step * k for k in (1.5, 2.5, 1, 2, 0.5)]
         if boundary == self.n_cols:
-            return [-step * k for k in (1.5, 2.5, 3.5, 1, 2)]
+            return [-step * k for k in (1.5, 2.5, 1, 2, 0.5)]
         return [1.5 * step, -1.5 * step, 2.5 * step, -2.5 * step, 0.5 * step, -0.5 * step]
 
     def lane(self, boundary: int, y1: float, y2: float) -> float:
