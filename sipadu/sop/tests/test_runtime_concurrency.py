@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -56,7 +57,7 @@ def test_of_two_officers_claiming_at_once_exactly_one_wins(make_office: Any) -> 
     for _round in range(5):
         case = actions.start_case(staff["kasi-pelayanan"], "dik-jamila-mewa", office)
         task = case.tasks.get()
-        results = race([lambda u=u, pk=task.pk: actions.claim(u, pk) for u in rivals])
+        results = race([functools.partial(actions.claim, u, task.pk) for u in rivals])
         winners = [r for r in results if isinstance(r, Task)]
         losers = [r for r in results if isinstance(r, WorkflowError)]
         assert len(winners) == 1, results
