@@ -1,6 +1,8 @@
 """Benchmark of the SOP runtime: task completions per second and the inbox query time.
 
-Run: ``.venv/bin/python bench/engine.py [--quick] [--pg postgres://postgres@127.0.0.1/postgres]``.
+Run: ``.venv/bin/python bench/engine.py [--quick] [--pg postgres://postgres@127.0.0.1/postgres]``
+(``--pg ''`` skips PostgreSQL; ``--profile FILE`` writes a cProfile of the completions;
+``--keep`` keeps the SQLite data directory for EXPLAIN sessions).
 
 Each backend is measured in its own child process with a private, temporary data directory
 (SQLite) or a scratch database created and dropped on the given PostgreSQL server. In each:
@@ -9,8 +11,9 @@ Each backend is measured in its own child process with a private, temporary data
    ``--tasks`` open tasks (100,000; one running Dik Jamila Me-WA case each, spread over the
    activities, due times spread over a month);
 2. complete ``--completions`` already claimed tasks through ``actions.complete`` (permission
-   checks, SLA computation of the next task in the office calendar, timeline, audit chain),
-   one transaction each;
+   checks, SLA computation of the next task in the office calendar, timeline, audit chain,
+   and the step handlers the installed domain apps register), one transaction each; then as
+   many again with the domain apps' step handlers unregistered (``runtime_only_per_s``);
 3. in the same database, the raw SQL the same transition needs as a reference: one UPDATE and
    two INSERTs (next task, timeline event) per transaction;
 4. the inbox query of an operator (``queries.inbox_for`` first page of 50, rendered to a list
@@ -26,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,7 +49,18 @@ def _percentile(values: list[float], q: float) -> float:
 
 def worker(args: argparse.Namespace) -> dict[str, float]:
     """Build the database and measure; runs in a child process with its own settings."""
-    os.environ["SIPADU_DATA_DIR"] = tempfile.mkdtemp(prefix="sipadu-bench-engine-")
+    data_dir = tempfile.mkdtemp(prefix="sipadu-bench-engine-")
+    os.environ["SIPADU_DATA_DIR"] = data_dir
+    try:
+        return _measure(args)
+    finally:
+        if args.keep:
+            print(f"kept {data_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _measure(args: argparse.Namespace) -> dict[str, float]:
     os.environ["SIPADU_HTTPS"] = "0"
     os.environ["SIPADU_JOBS_IMMEDIATE"] = "1"
     os.environ["DJANGO_SETTINGS_MODULE"] = "sipadu.settings"
@@ -143,7 +158,7 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
     picks = list(
         Task.objects.filter(activity_id__in=COMPLETABLE, state=TaskState.OPEN)
         .order_by("id")
-        .values_list("pk", "role_code")[: 2 * args.completions]
+        .values_list("pk", "role_code")[: 3 * args.completions]
     )
     by_role: dict[str, list[int]] = {}
     for pk, role in picks:
@@ -158,8 +173,9 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
                 Task.objects.filter(pk__in=mine[s : s + 900]).update(
                     state=TaskState.CLAIMED, assignee=user, claimed_at=now
                 )
-    action_picks = [pk for pk, _r in picks[0::2]][: args.completions]
-    raw_picks = [pk for pk, _r in picks[1::2]][: args.completions]
+    action_picks = [pk for pk, _r in picks[0::3]][: args.completions]
+    runtime_picks = [pk for pk, _r in picks[1::3]][: args.completions]
+    raw_picks = [pk for pk, _r in picks[2::3]][: args.completions]
 
     t0 = time.perf_counter()
     for pk in action_picks:
@@ -167,6 +183,30 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
     action_s = time.perf_counter() - t0
     completions_per_s = len(action_picks) / action_s
     log(f"actions: {len(action_picks)} completions in {action_s:.2f}s")
+
+    # The runtime alone: the same completions without the domain apps' step handlers
+    # (layanan's document-request checks), to tell the runtime's cost from theirs.
+    from sipadu.sop import handlers
+
+    saved = (dict(handlers._checks), dict(handlers._actions))
+    handlers._checks.clear()
+    handlers._actions.clear()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    t0 = time.perf_counter()
+    for pk in runtime_picks:
+        actions.complete(owner[pk], pk, output="ok")
+    runtime_s = time.perf_counter() - t0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{args.profile}.{connection.vendor}")
+    handlers._checks.update(saved[0])
+    handlers._actions.update(saved[1])
+    log(f"runtime alone: {len(runtime_picks)} completions in {runtime_s:.2f}s")
 
     # The raw SQL reference: the same transition as one UPDATE and two INSERTs.
     rows = {
@@ -237,6 +277,13 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
         page = annotate_urgency(list(inbox_for(operator, office)[:50]))
         samples.append((time.perf_counter() - t0) * 1000)
         assert len(page) == 50
+    page_sql, page_params = inbox_for(operator, office)[:50].query.sql_with_params()
+    explain = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + page_sql, page_params)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    log(f"inbox plan:\n{plan}")
+    sorted_all = "TEMP B-TREE FOR ORDER BY" in plan or "Sort Key" in plan
     open_tasks = Task.objects.filter(state__in=["open", "claimed"]).count()
     result = {
         "backend": connection.vendor,
@@ -245,10 +292,13 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
         "build_s": round(build_s, 1),
         "completions": len(action_picks),
         "completions_per_s": round(completions_per_s),
+        "runtime_only_per_s": round(len(runtime_picks) / runtime_s),
         "raw_per_s": round(raw_per_s),
         "ratio": round(completions_per_s / raw_per_s, 3),
         "inbox_p50_ms": round(statistics.median(samples), 2),
         "inbox_p95_ms": round(_percentile(samples, 95), 2),
+        "inbox_index": "task_inbox" in plan,
+        "inbox_sorts_queue": sorted_all,
     }
     if connection.vendor == "sqlite":
         result["sqlite_version"] = connection.Database.sqlite_version
@@ -275,9 +325,14 @@ def child(backend: str, args: argparse.Namespace, pg_url: str | None) -> dict[st
     ]
     if args.verbose:
         cmd.append("--verbose")
+    if args.keep:
+        cmd.append("--keep")
+    if args.profile:
+        cmd += ["--profile", args.profile]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     if args.verbose:
         sys.stderr.write(out.stdout)
+        sys.stderr.write(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -312,6 +367,12 @@ def main() -> None:
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="write a cProfile of the runtime-only completions to FILE.<backend>",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite data directory")
     args = parser.parse_args()
     args.completions = args.completions or (2_000 if args.quick else 10_000)
     args.inbox = args.inbox or (200 if args.quick else 1_000)

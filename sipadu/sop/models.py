@@ -9,24 +9,33 @@ Writes happen only in :mod:`sipadu.sop.actions`; this module holds state and rea
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from sipadu.sop.engine import SOP, load_text
 
+#: Parsed SOPs of this process by revision content hash. A revision's text never changes, so
+#: the parsed (immutable) SOP is reused by every request without going stale; the text
+#: itself is only read from the database on a miss (queries may defer it).
+_PARSED: dict[str, SOP] = {}
+_PARSED_MAX = 256
 
-@lru_cache(maxsize=256)
+
 def _parse(content_hash: str, text: str) -> SOP:
-    # Keyed by content hash: a revision's text never changes, so the parsed (immutable)
-    # SOP can be reused by every request of this process without going stale.
-    return load_text(text, source=f"revision {content_hash[:12]}")
+    sop = _PARSED.get(content_hash)
+    if sop is None:
+        sop = load_text(text, source=f"revision {content_hash[:12]}")
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[content_hash] = sop
+    return sop
 
 
 class SopDefinition(models.Model):
@@ -92,7 +101,14 @@ class SopRevision(models.Model):
 
     @property
     def sop(self) -> SOP:
-        """The parsed, immutable SOP of this revision (cached per process by content hash)."""
+        """The parsed, immutable SOP of this revision (cached per process by content hash).
+
+        The text is read only when this process has not parsed the revision yet, so hot
+        queries may defer it (``defer("case__revision__text")``).
+        """
+        cached = _PARSED.get(self.content_hash)
+        if cached is not None:
+            return cached
         return _parse(self.content_hash, self.text)
 
 
@@ -189,6 +205,9 @@ class TaskState(models.TextChoices):
 #: Task states in which someone still has to act.
 LIVE_STATES: tuple[str, ...] = ("open", "claimed")
 
+#: The inbox sort key of a task without a due time: after every real due time.
+NO_DUE_TIME = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
 
 class Outcome(models.TextChoices):
     """The answer of a decision activity."""
@@ -232,6 +251,21 @@ class Task(models.Model):
     claimed_at = models.DateTimeField(_("diambil"), null=True, blank=True)
     completed_at = models.DateTimeField(_("selesai"), null=True, blank=True)
     due_at = models.DateTimeField(_("batas waktu"), null=True, blank=True)
+    # The inbox order of a waiting task: its due time, tasks without one last. NULL once the
+    # task is finished, so the partial index "task_inbox" holds waiting tasks only. The
+    # database computes it (also through queryset updates of due_at or state); a query that
+    # wants the index filters on ``due_sort__isnull=False`` (a literal term, unlike
+    # ``state__in`` whose bound parameters keep SQLite from matching a partial index).
+    due_sort = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                Q(state__in=["open", "claimed"]), then=Coalesce("due_at", Value(NO_DUE_TIME))
+            ),
+            default=None,
+        ),
+        output_field=models.DateTimeField(null=True),
+        db_persist=True,
+    )
     standard_seconds = models.PositiveIntegerField(null=True, blank=True)
     work_seconds = models.PositiveIntegerField(null=True, blank=True)
     within_standard = models.BooleanField(null=True, blank=True)
@@ -254,7 +288,22 @@ class Task(models.Model):
         verbose_name_plural = _("tugas")
         ordering = ["started_at", "id"]
         indexes = [
-            models.Index(fields=["office", "queue_role", "state", "due_at"], name="task_queue"),
+            # The Kotak Tugas: waiting tasks of an office in inbox order. Partial (waiting
+            # tasks only) so finished history never lengthens it; the trailing columns make
+            # the role/assignee filter index-only while the first page is read in order.
+            models.Index(
+                fields=[
+                    "office",
+                    "due_sort",
+                    "started_at",
+                    "id",
+                    "state",
+                    "queue_role",
+                    "assignee",
+                ],
+                condition=Q(due_sort__isnull=False),
+                name="task_inbox",
+            ),
             models.Index(fields=["assignee", "state", "due_at"], name="task_assignee"),
             models.Index(fields=["state", "breached", "due_at"], name="task_breach"),
             models.Index(fields=["activity_id", "state"], name="task_activity"),
@@ -412,6 +461,9 @@ class Holiday(models.Model):
         help_text=_("Kosongkan untuk libur yang berlaku di semua kantor."),
     )
     provisional = models.BooleanField(_("perkiraan"), default=False)
+    # With the row count, the latest change is the version stamp of the holiday list that
+    # per-process calendar caches are keyed by (sipadu.sop.sla.calendar_for).
+    changed_at = models.DateTimeField(_("diubah"), auto_now=True)
 
     class Meta:
         verbose_name = _("hari libur")

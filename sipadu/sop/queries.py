@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from sipadu.core.models import Membership, Office, Role
 from sipadu.sop.engine import SOP, Activity
@@ -76,23 +76,40 @@ def inbox_for(user: Any, office: Office) -> QuerySet[Task]:
     """The Kotak Tugas of ``user`` in ``office``: their own tasks and their roles' open ones.
 
     Sorted by due time (tasks without one last), then by age. Each task comes with its case,
-    the case's revision (for the activity text) and the assignee.
+    the case's revision (for the activity text; the YAML text itself is deferred, the parsed
+    SOP is cached per process) and the assignee.
+
+    The order is the ``task_inbox`` index (live tasks of an office by ``due_sort``), so the
+    database reads the first page in order, filtering roles inside the index, and stops
+    after the page instead of sorting the whole queue: keep the ``due_sort__isnull`` term (it
+    selects the partial index: waiting tasks only) and the order in step with that index.
     """
-    roles = roles_in(user, office)
+    held = dict(roles_and_kinds(user, office))
     mine = Q(assignee=user, state=TaskState.CLAIMED)
-    waiting = Q(state=TaskState.OPEN, queue_role__in=sorted(roles))
-    external = sorted(
-        set(Role.objects.filter(code__in=roles, external=True).values_list("code", flat=True))
-    )
+    waiting = Q(state=TaskState.OPEN, queue_role__in=sorted(held))
+    external = sorted(code for code, is_external in held.items() if is_external)
     if external:
-        # A partner or village account also sees its own steps. Only such accounts get this
-        # term: role_code is not indexed, and officers' inboxes must stay index-only.
+        # A partner or village account also sees its own steps (role_code is not in the
+        # index: only such accounts pay for the row lookups).
         waiting |= Q(state=TaskState.OPEN, external=True, role_code__in=external)
     return (
-        Task.objects.filter(office=office)
+        Task.objects.filter(office=office, due_sort__isnull=False)
         .filter(mine | waiting)
         .select_related("case", "case__revision", "assignee")
-        .order_by(F("due_at").asc(nulls_last=True), "started_at", "id")
+        .defer("case__revision__text")
+        .order_by("due_sort", "started_at", "id")
+    )
+
+
+def roles_and_kinds(user: Any, office: Office | int) -> list[tuple[str, bool]]:
+    """(code, is external) of each role ``user`` actively holds in ``office``, in one query."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
+        return []
+    office_id = office if isinstance(office, int) else office.pk
+    return list(
+        Membership.objects.filter(user=user, office_id=office_id, active=True).values_list(
+            "role__code", "role__external"
+        )
     )
 
 

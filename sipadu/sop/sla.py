@@ -10,9 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from sipadu.core.models import Office
@@ -27,17 +31,81 @@ HOLIDAY_LOOKBACK = dt.timedelta(days=800)
 NEAR_SHARE = 0.25
 
 
-def calendar_for(office: Office, *, today: dt.date | None = None) -> WorkingCalendar:
-    """The working calendar of ``office``: its zone, hours, weekdays and holidays."""
+#: A version stamp of the holiday list: (number of rows, latest change as the database
+#: returns it). Only compared for equality, never interpreted.
+HolidaysVersion = tuple[Any, Any]
+
+
+def holidays_version_sql() -> str:
+    """Two SQL expressions (count, latest change) that read the holiday list's version.
+
+    The actions add them to the task load they make anyway, so the version costs no extra
+    statement; :func:`holidays_version` runs them on their own.
+    """
+    table = connection.ops.quote_name(Holiday._meta.db_table)
+    column = connection.ops.quote_name(Holiday._meta.get_field("changed_at").column)
+    # Names from the model's metadata, no input: not an injection vector.
+    return f"(SELECT COUNT(*) FROM {table}), (SELECT MAX({column}) FROM {table})"  # noqa: S608
+
+
+def holidays_version() -> HolidaysVersion:
+    """The current version of the holiday list (one small statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {holidays_version_sql()}")
+        count, latest = cursor.fetchone()
+    return (count, latest)
+
+
+def calendar_for(
+    office: Office,
+    *,
+    today: dt.date | None = None,
+    version: HolidaysVersion | None = None,
+) -> WorkingCalendar:
+    """The working calendar of ``office``: its zone, hours, weekdays and holidays.
+
+    Calendars are cached per process, keyed by the office's calendar fields, the day and the
+    holiday list's ``version`` (read when not given): an edited office or holiday list gives
+    a new key, so every process sees the change on its next call without shared state.
+    """
     since = (today or timezone.now().date()) - HOLIDAY_LOOKBACK
-    dates = Holiday.objects.filter(Q(office__isnull=True) | Q(office=office), date__gte=since)
+    return _calendar(
+        office.pk,
+        office.timezone,
+        office.hours_start,
+        office.hours_end,
+        office.working_days,
+        since,
+        version if version is not None else holidays_version(),
+    )
+
+
+@lru_cache(maxsize=128)
+def _calendar(
+    office_id: int,
+    tz: str,
+    opens: dt.time,
+    closes: dt.time,
+    working_days: str,
+    since: dt.date,
+    version: HolidaysVersion,
+) -> WorkingCalendar:
+    dates = Holiday.objects.filter(Q(office__isnull=True) | Q(office_id=office_id), date__gte=since)
     return WorkingCalendar(
-        tz=office.timezone,
-        opens=office.hours_start,
-        closes=office.hours_end,
-        weekdays=office.weekdays(),
+        tz=tz,
+        opens=opens,
+        closes=closes,
+        weekdays=frozenset(int(d) for d in working_days.split(",") if d.strip()),
         holidays=frozenset(dates.values_list("date", flat=True)),
     )
+
+
+@receiver(post_save, sender=Holiday)
+@receiver(post_delete, sender=Holiday)
+def _forget_calendars(**kwargs: Any) -> None:
+    # The version key already covers other processes; this also covers two edits with equal
+    # stamps in this one (a frozen clock in tests, a rolled-back transaction).
+    _calendar.cache_clear()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("mulai/", work_views.start, name="start"),
     path("cari/", work_views.search, name="search"),
     path("notifikasi/", work_views.notifications, name="notifications"),
+    path("notifikasi/baca/", work_views.notifications_read, name="notifications_read"),
     path("perkara/<str:reference>/", work_views.case_detail, name="case"),
     path(
         "perkara/<str:reference>/tugas/<int:pk>/<slug:move>/",

@@ -584,6 +584,26 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark the user's notifications as read: the ``id`` values posted, or all when none is."""
+    posted = request.POST.getlist("id")
+    ids = [int(v) for v in posted if v.isdigit()] if posted else None
+    marked = actions.mark_notifications_read(request.user, ids, request=request)
+    if marked:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d notifikasi ditandai sudah dibaca.",
+                "%(n)d notifikasi ditandai sudah dibaca.",
+                marked,
+            )
+            % {"n": marked},
+        )
+    return redirect("kerja:notifications")
+
+
+@login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     """The user's latest notifications (overdue work, returned files, reassignments)."""
     items = list(Notification.objects.filter(user=request.user).select_related("case")[:50])
