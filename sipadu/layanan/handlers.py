@@ -31,6 +31,10 @@ from sipadu.sop.handlers import StepContext, StepRefused, check_complete, on_com
 
 def request_of(ctx: StepContext) -> DocumentRequest | None:
     """The document request of the step's case (locked for the step), None if there is none."""
+    if not ctx.case.subject_id:
+        # Cases started without a portal request (officers' own cases) have nothing to check;
+        # skipping the locking query keeps their completions cheap.
+        return None
     return (
         DocumentRequest.objects.select_for_update(of=("self",))
         .select_related("document_type", "office", "penduduk")
