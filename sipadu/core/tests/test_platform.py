@@ -114,3 +114,24 @@ def test_login_is_rate_limited_per_client(client):
     assert int(limited["Retry-After"]) > 0
     other = client.post(url, {"username": "x", "password": "y"}, REMOTE_ADDR="10.9.9.8")
     assert other.status_code == 200
+
+
+def test_pages_render_with_the_production_static_storage(tmp_path):
+    """collectstatic + the hashed manifest storage (as served by `sipadu serve`)."""
+    env = {"SIPADU_DATA_DIR": str(tmp_path), "SIPADU_HTTPS": "0"}
+    collected = _run(env, "collectstatic", "--noinput", "-v0")
+    assert collected.returncode == 0, collected.stderr
+    script = (
+        "import django;django.setup();"
+        "from django.test import Client;"
+        "r=Client(HTTP_HOST='127.0.0.1').get('/masuk/');"
+        "print(r.status_code, 'sipadu/sipadu.' in r.content.decode())"
+    )
+    env_run = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "sipadu.settings"}
+    env_run.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    migrate = _run(env, "migrate", "-v0")
+    assert migrate.returncode == 0, migrate.stderr
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env_run, timeout=120
+    )
+    assert out.stdout.split() == ["200", "True"], out.stdout + out.stderr
