@@ -15,7 +15,15 @@ from sipadu.jobs import enqueue_on_commit
 from sipadu.wilayah.models import Region
 
 from . import coverage
-from .models import ImportRun, Keluarga, MaritalStatus, Penduduk, PendudukChange, Sex
+from .models import (
+    RECORD_FIELDS,
+    ImportRun,
+    Keluarga,
+    MaritalStatus,
+    Penduduk,
+    PendudukChange,
+    Sex,
+)
 from .names import fold_name, phonetic_key
 from .nik import decode_kk, decode_nik
 
@@ -25,36 +33,7 @@ class RegistryError(ValueError):
 
 
 # Fields an officer may set through create/update (documents included).
-EDITABLE_FIELDS = frozenset(
-    {
-        "nik",
-        "keluarga_id",
-        "full_name",
-        "sex",
-        "birth_place",
-        "birth_date",
-        "religion",
-        "marital_status",
-        "relationship",
-        "education",
-        "occupation",
-        "blood_type",
-        "nationality",
-        "father_name",
-        "mother_name",
-        "is_alive",
-        "death_date",
-        "desa_id",
-        "akta_kelahiran_no",
-        "akta_kelahiran_date",
-        "ktp_el_recorded",
-        "ktp_el_printed",
-        "kia",
-        "akta_kematian_no",
-        "akta_perkawinan_no",
-        "akta_perceraian_no",
-    }
-)
+EDITABLE_FIELDS = frozenset(RECORD_FIELDS)
 
 DOCUMENT_FIELDS = {
     "akta_kelahiran": "akta_kelahiran_no",

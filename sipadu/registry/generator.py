@@ -25,7 +25,7 @@ from sipadu.audit.services import record_event
 from sipadu.wilayah.models import Region, RegionPopulation
 
 from . import coverage
-from .models import Keluarga, MaritalStatus, Penduduk, Relationship
+from .models import RECORD_FIELDS, Keluarga, MaritalStatus, Penduduk, Relationship
 from .names import fold_name, phonetic_key
 from .nik import encode_kk, encode_nik
 
@@ -461,35 +461,7 @@ class _Builder:
         return len(members)
 
 
-_PERSON_COLUMNS = (
-    "id",
-    "nik",
-    "keluarga_id",
-    "full_name",
-    "sex",
-    "birth_place",
-    "birth_date",
-    "religion",
-    "marital_status",
-    "relationship",
-    "education",
-    "occupation",
-    "blood_type",
-    "nationality",
-    "father_name",
-    "mother_name",
-    "is_alive",
-    "death_date",
-    "desa_id",
-    "akta_kelahiran_no",
-    "akta_kelahiran_date",
-    "ktp_el_recorded",
-    "ktp_el_printed",
-    "kia",
-    "akta_kematian_no",
-    "akta_perkawinan_no",
-    "akta_perceraian_no",
-)
+_PERSON_COLUMNS = ("id", *RECORD_FIELDS)
 
 
 def _flush(builder: _Builder, ref: dt.date) -> tuple[int, int]:

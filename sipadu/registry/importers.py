@@ -42,6 +42,7 @@ from sipadu.wilayah.services import normalise_code
 
 from . import coverage
 from .models import (
+    RECORD_FIELDS,
     BloodType,
     Education,
     ImportRun,
@@ -795,34 +796,10 @@ _NO_VALUES = frozenset({"-", "0"})
 # written as literals.
 ROW_COLUMNS = (
     "id",
-    "nik",
-    "keluarga_id",
-    "full_name",
+    *RECORD_FIELDS[:3],
     "name_folded",
     "name_key",
-    "sex",
-    "birth_place",
-    "birth_date",
-    "religion",
-    "marital_status",
-    "relationship",
-    "education",
-    "occupation",
-    "blood_type",
-    "nationality",
-    "father_name",
-    "mother_name",
-    "is_alive",
-    "death_date",
-    "desa_id",
-    "akta_kelahiran_no",
-    "akta_kelahiran_date",
-    "ktp_el_recorded",
-    "ktp_el_printed",
-    "kia",
-    "akta_kematian_no",
-    "akta_perkawinan_no",
-    "akta_perceraian_no",
+    *RECORD_FIELDS[3:],
     "source_line",
 )
 _AT = {name: i for i, name in enumerate(ROW_COLUMNS)}

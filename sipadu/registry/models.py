@@ -118,6 +118,38 @@ class Keluarga(models.Model):
         return f"KK {self.pk}"
 
 
+#: The recorded facts of a resident that actions may change and imports and the generator
+#: write, in one place (the key ``id`` and the derived search columns are not among them).
+RECORD_FIELDS: tuple[str, ...] = (
+    "nik",
+    "keluarga_id",
+    "full_name",
+    "sex",
+    "birth_place",
+    "birth_date",
+    "religion",
+    "marital_status",
+    "relationship",
+    "education",
+    "occupation",
+    "blood_type",
+    "nationality",
+    "father_name",
+    "mother_name",
+    "is_alive",
+    "death_date",
+    "desa_id",
+    "akta_kelahiran_no",
+    "akta_kelahiran_date",
+    "ktp_el_recorded",
+    "ktp_el_printed",
+    "kia",
+    "akta_kematian_no",
+    "akta_perkawinan_no",
+    "akta_perceraian_no",
+)
+
+
 class Penduduk(models.Model):
     """A resident: identity, civil status, address and the documents he or she holds.
 
