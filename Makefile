@@ -26,7 +26,7 @@ deps-dev: $(VENV)/.installed-dev
 
 ## Set up and run the demo on http://127.0.0.1:8000 (prints the demo log-ins).
 demo: deps
-	SIPADU_HTTPS=0 $(BIN)/sipadu demo
+	SIPADU_HTTPS=0 SIPADU_WHATSAPP_FAKE_PORT=8765 $(BIN)/sipadu demo
 
 ## Run the whole test suite (SQLite; set DATABASE_URL for PostgreSQL).
 test: deps-dev

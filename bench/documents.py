@@ -1,4 +1,5 @@
-"""Benchmark of document output: render (WeasyPrint) + PAdES sign (pyHanko), EC and RSA keys.
+"""Benchmark of document output: render (WeasyPrint, the real templates of
+``sipadu/layanan/templates/layanan/documents/``) + PAdES sign (pyHanko), EC and RSA keys.
 
 Run: ``.venv/bin/python bench/documents.py [--docs N] [--workers 2]``. It works in a private,
 temporary data directory (its own demo CA), never touches ``var/``, needs no network.
@@ -8,8 +9,10 @@ Figures printed:
 - render+sign per second with a pool of ``--workers`` processes (fork; each worker renders
   and signs its share, the signer loaded once per worker);
 - PAdES B-T sign-only rate against a local fake TSA over HTTP (for reference);
-- a bulk session: 200 already rendered, distinct PDFs read from disk, signed with one loaded
-  EC signer and written back, in one process.
+- render time per document layout (the seven PDF types of ``layanan.issuing``);
+- a bulk session as step 6 runs it: 200 documents of mixed types rendered with the real
+  templates and signed with the office's EC key (``issuing.render_pdf`` + ``sign_pdf``),
+  written to disk, in one process (the SOP transaction of each item is not included).
 
 Every line shows the wall-clock rate and the CPU time per document. The per-core rate is
 taken from CPU time (``time.process_time`` of the process doing the work): on a quiet machine
@@ -46,63 +49,99 @@ django.setup()
 for _name in ("fontTools", "weasyprint", "pyhanko", "httpx"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
+from sipadu.core.models import Office  # noqa: E402
+from sipadu.layanan import issuing  # noqa: E402
 from sipadu.signing import ca  # noqa: E402
 from sipadu.signing.fake_bsre import FakeTsa, dummy_stamper, serve  # noqa: E402
-from sipadu.signing.pdf import html_to_pdf, qr_png_data_uri, verification_url  # noqa: E402
+from sipadu.signing.pdf import verification_url  # noqa: E402
 from sipadu.signing.providers import SignerRef  # noqa: E402
 from sipadu.signing.providers.local import LocalProvider  # noqa: E402
 from sipadu.signing.verify import verify_pdf  # noqa: E402
+from sipadu.wilayah.models import Region  # noqa: E402
 
 EC_KEY = "balangan-kepala-dinas"
 RSA_KEY = "bench-rsa-3072"
 RSA2048_KEY = "bench-rsa-2048"
 
-KUTIPAN = """<!doctype html><html lang="id"><head><meta charset="utf-8"><style>
-@page {{ size: A4; margin: 18mm 16mm; }}
-body {{ font-family: 'DejaVu Sans', sans-serif; font-size: 10.5pt; color: #111; }}
-header {{ text-align: center; border-bottom: 2px solid #000; padding-bottom: 6px; }}
-header h2 {{ margin: 0; font-size: 12pt; }} header p {{ margin: 2px 0; font-size: 9pt; }}
-h1 {{ text-align: center; font-size: 15pt; letter-spacing: 2px; margin: 14px 0 2px; }}
-.nomor {{ text-align: center; margin-bottom: 14px; }}
-table {{ width: 100%; border-collapse: collapse; }}
-td {{ padding: 4px 2px; vertical-align: top; }} td.l {{ width: 38%; }}
-.ttd {{ margin-top: 26px; }} .ttd td {{ width: 50%; }}
-.qr img {{ width: 32mm; height: 32mm; }} .small {{ font-size: 8pt; color: #444; }}
-</style></head><body>
-<header><h2>PEMERINTAH KABUPATEN BALANGAN</h2>
-<h2>DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL</h2>
-<p>Jl. A. Yani Km. 2,5 Paringin, Kalimantan Selatan 71662</p></header>
-<h1>KUTIPAN AKTA KELAHIRAN</h1>
-<p class="nomor">Nomor: 6311-LT-{day}012026-{seq:04d}</p>
-<table>
-<tr><td class="l">Berdasarkan Akta Kelahiran Nomor</td><td>: 6311-LT-{day}012026-{seq:04d}</td></tr>
-<tr><td class="l">NIK</td><td>: 6311 01 {day}01 26 {seq:04d}</td></tr>
-<tr><td class="l">di</td><td>: PARINGIN</td></tr>
-<tr><td class="l">pada tanggal</td><td>: {day} JANUARI 2026</td></tr>
-<tr><td class="l">telah lahir</td><td>: {name}</td></tr>
-<tr><td class="l">anak ke</td><td>: SATU, LAKI-LAKI</td></tr>
-<tr><td class="l">dari ayah</td><td>: MUHAMMAD RIDWAN</td></tr>
-<tr><td class="l">dan ibu</td><td>: SITI AMINAH</td></tr>
-</table>
-<table class="ttd"><tr><td class="qr"><img src="{qr}" alt="QR"><p class="small">Pindai
-untuk memeriksa keaslian dokumen.</p></td>
-<td><p>Paringin, {day} Januari 2026</p><p>KEPALA DINAS KEPENDUDUKAN DAN<br>PENCATATAN SIPIL</p>
-<p class="small">Ditandatangani secara elektronik</p></td></tr></table>
-<p class="small">Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat
-elektronik. Cetak pada kertas HVS A4 (Permendagri 7/2019).</p>
-</body></html>"""
-
+TYPES = [
+    "akta-kelahiran", "akta-kematian", "akta-perkawinan", "akta-perceraian",
+    "pengakuan-anak", "pengesahan-anak", "kk",
+]  # fmt: skip
 NAMES = ["AHMAD FAUZI", "NUR HALIZA", "RIZKY PRATAMA", "SITI RAHMAH", "MUHAMMAD ALIF"]
 
 
-def document_html(i: int) -> str:
-    """The i-th distinct kutipan (number, name, QR token differ)."""
-    return KUTIPAN.format(
-        day=f"{i % 28 + 1:02d}",
-        seq=i,
-        name=NAMES[i % len(NAMES)],
-        qr=qr_png_data_uri(verification_url(f"tok{i:06d}abcdef")),
+def _office() -> Office:
+    """Kabupaten Balangan's Dinas, unsaved (the templates read only names and the region)."""
+    region = Region(code="63.11", name="Kabupaten Balangan", level=2)
+    return Office(
+        code="balangan",
+        name="Dinas Kependudukan dan Pencatatan Sipil Kabupaten Balangan",
+        region=region,
+        address="Jl. A. Yani Km. 2,5 Paringin, Kalimantan Selatan 71662",
     )
+
+
+OFFICE = _office()
+
+
+def document_data(i: int, code: str = "akta-kelahiran") -> dict[str, object]:
+    """The i-th distinct document as ``documents.document_data`` gives it (number, name,
+    QR token differ); ``code`` picks the layout (the mix cycles through all seven)."""
+    day = i % 28 + 1
+    name = NAMES[i % len(NAMES)]
+    draft = {
+        "nik": f"631101{day:02d}0126{i % 10000:04d}",
+        "full_name": name,
+        "sex": "L" if i % 2 else "P",
+        "birth_place": "Paringin",
+        "birth_date": f"2026-01-{day:02d}",
+        "no_kk": f"63110102012{i % 100000:05d}",
+        "father_name": "MUHAMMAD RIDWAN",
+        "mother_name": "SITI AMINAH",
+        "applicant_name": "MUHAMMAD RIDWAN",
+        "death_date": f"2025-12-{day:02d}",
+        "death_place": "Paringin",
+        "spouse_name": "MARIA LESTARI",
+        "spouse_nik": f"631101{day:02d}0197{i % 10000:04d}",
+        "marriage_date": f"2025-11-{day:02d}",
+        "marriage_place": "Paringin",
+        "court_decision_no": f"{i}/Pdt.G/2025/PN Amt",
+        "court_decision_date": "2025-10-02",
+        "father_nik": "6311010101900105",
+        "marriage_cert_no": "KW-2025-001",
+    }
+    family = [
+        {
+            "nik": f"6311010101{90 + k}01{i % 100:02d}",
+            "full_name": f"{NAMES[(i + k) % len(NAMES)]}",
+            "sex": "Laki-laki" if k % 2 == 0 else "Perempuan",
+            "birth_place": "Paringin",
+            "birth_date": f"{1990 + 5 * k}-01-{day:02d}",
+            "religion": "Islam",
+            "education": "SLTA/Sederajat",
+            "occupation": "Wiraswasta",
+            "marital_status": "Kawin" if k < 2 else "Belum kawin",
+            "relationship": ("Kepala keluarga", "Istri", "Anak", "Anak")[k],
+            "nationality": "WNI",
+            "father_name": "FULAN",
+            "mother_name": "FULANAH",
+        }
+        for k in range(4)
+    ]
+    return {
+        "type_code": code,
+        "type_name": code.replace("-", " ").title(),
+        "data": draft,
+        "family": family if code == "kk" else [],
+        "number": f"6311-LU-{day:02d}012026-{i:04d}",
+        "issue_date": f"2026-01-{day:02d}",
+        "verification_url": verification_url(f"tok{i:06d}abcdefghijkl"),
+    }
+
+
+def render(i: int, code: str = "akta-kelahiran") -> bytes:
+    """Render the i-th document with the real template (``layanan.issuing``)."""
+    return issuing.render_pdf(document_data(i, code), office=OFFICE, signer_name="H. RAHMADI")
 
 
 def render_and_sign(key_id: str, start: int, count: int) -> tuple[int, float]:
@@ -111,7 +150,7 @@ def render_and_sign(key_id: str, start: int, count: int) -> tuple[int, float]:
     signer = SignerRef(key_id=key_id)
     cpu = time.process_time()
     for i in range(start, start + count):
-        provider.sign(html_to_pdf(document_html(i)), signer=signer, reason="TTE")
+        provider.sign(render(i), signer=signer, reason="TTE")
     return count, time.process_time() - cpu
 
 
@@ -154,12 +193,12 @@ def main() -> None:
     ca.issue_signer(authority, RSA_KEY, "Bench RSA 3072", "Bench", algorithm="rsa-3072")
     ca.issue_signer(authority, RSA2048_KEY, "Bench RSA 2048", "Bench", algorithm="rsa-2048")
     provider = LocalProvider()
-    pdfs = [html_to_pdf(document_html(i)) for i in range(3)]  # warm fonts and caches
+    pdfs = [render(i, code) for i, code in enumerate(TYPES)]  # warm every layout
     for key in (EC_KEY, RSA_KEY, RSA2048_KEY):
         assert verify_pdf(provider.sign(pdfs[0], signer=SignerRef(key_id=key))).ok
 
     with Clock() as clock:
-        pdfs = [html_to_pdf(document_html(i)) for i in range(n)]
+        pdfs = [render(i) for i in range(n)]
     rate("render only (1 process)", n, clock.wall, clock.cpu)
     render_cpu = clock.cpu / n
     print(f"{'':<46} mean PDF size {sum(map(len, pdfs)) // len(pdfs)} bytes")
@@ -213,20 +252,26 @@ def main() -> None:
         rate("sign B-T EC + fake TSA (HTTP, same process)", count, clock.wall, clock.cpu)
         del os.environ["SIPADU_TSA_URL"]
 
-    # Bulk session: 200 rendered, distinct PDFs on disk → signed copies on disk.
+    # Per layout: render time of each document type (the KK is the heaviest: two tables).
+    for code in TYPES:
+        with Clock() as clock:
+            for i in range(20):
+                render(i, code)
+        rate(f"render only {code}", 20, clock.wall, clock.cpu)
+
+    # Bulk session as the TTE step runs it (issuing.sign_issued minus the database): 200
+    # documents of mixed types rendered from their data with the real templates, signed with
+    # the office's EC key and written to disk, in one process.
     folder = Path(TMP) / "bulk"
     folder.mkdir()
-    for i in range(200):
-        (folder / f"draft-{i:03d}.pdf").write_bytes(
-            pdfs[i] if i < len(pdfs) else html_to_pdf(document_html(i))
-        )
-    signer = SignerRef(key_id=EC_KEY)
     with Clock() as clock:
-        for path in sorted(folder.glob("draft-*.pdf")):
-            signed = provider.sign(path.read_bytes(), signer=signer, reason="TTE")
-            path.with_name(path.name.replace("draft", "signed")).write_bytes(signed)
+        for i in range(200):
+            data = document_data(i, TYPES[i % len(TYPES)])
+            pdf = issuing.render_pdf(data, office=OFFICE, signer_name="H. RAHMADI")
+            signed = issuing.sign_pdf(pdf, office=OFFICE, data=data)
+            (folder / f"signed-{i:03d}.pdf").write_bytes(signed)
     bulk = clock.wall
-    rate("bulk session: 200 drafts signed (EC, 1 proc)", 200, clock.wall, clock.cpu)
+    rate("bulk session: 200 mixed docs render+sign (EC)", 200, clock.wall, clock.cpu)
     assert verify_pdf((folder / "signed-199.pdf").read_bytes()).ok
     print(f"render share of render+sign CPU (EC): {render_cpu / combined_cpu[EC_KEY] * 100:.0f} %")
     print(

@@ -34,4 +34,7 @@ urlpatterns = [
     path("penduduk/", include("sipadu.registry.urls")),
     path("webhooks/", include("sipadu.messaging.urls")),
     path("layanan/", include("sipadu.layanan.urls")),
+    path("simulator-wa/", include("sipadu.messaging.simulator_urls")),
+    path("v/", include("sipadu.layanan.verification_urls")),
+    path("tte/", include("sipadu.layanan.tte_urls")),
 ]

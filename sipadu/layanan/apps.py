@@ -11,8 +11,18 @@ class LayananConfig(AppConfig):
         """Register the Dik Jamila step handlers, the case panel, the demo step, and the
         "issued here" look-up of signature verification."""
         from sipadu.core.nav import NavItem, register
-        from sipadu.layanan import demo, handlers, work_views  # noqa: F401  (registrations)
+        from sipadu.layanan import (  # noqa: F401  (registrations)
+            bulk,
+            demo,
+            handlers,
+            issuing,
+            revocation,
+            whatsapp,
+            work_views,
+        )
         from sipadu.layanan.documents import issued_lookup
+
+        whatsapp.register()  # the "ajukan" and "status" flows of the WhatsApp conversation
 
         # The portal is public: its menu entry shows to everyone, signed in or not.
         register(NavItem("layanan:catalogue", _("Layanan dokumen"), 60, lambda request: True))

@@ -295,7 +295,8 @@ class IssuedDocument(models.Model):
     file and its SHA-256, with the token of its public verification page.
 
     For cards (KTP-el, KIA) there is no file: ``print_state`` follows the card print job.
-    Revoking or replacing is done by the signing/verification side through its own actions.
+    Revoking or replacing (:mod:`sipadu.layanan.revocation`) sets ``status``,
+    ``status_changed_at`` and ``status_reason`` (and ``replaced_by``).
     """
 
     request = models.ForeignKey(
@@ -314,6 +315,8 @@ class IssuedDocument(models.Model):
     replaced_by = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    status_changed_at = models.DateTimeField(_("status berubah"), null=True, blank=True)
+    status_reason = models.CharField(_("alasan pencabutan/penggantian"), max_length=300, blank=True)
     print_state = models.CharField(_("status cetak"), max_length=10, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

@@ -95,6 +95,11 @@ def notify(
                 office=req.office,
                 actor=actor,
             )
+            if milestone == Milestone.READY:
+                # The signed PDF itself, for requests made in the WhatsApp conversation.
+                from sipadu.layanan.whatsapp import send_signed_document
+
+                send_signed_document(req, f"{key}:wa-pdf", actor)
         except MessagingError:
             # A refused address must not undo the officer's step; the web notice stands.
             log.warning("whatsapp notice for request %s refused", req.pk)

@@ -36,6 +36,15 @@ def _fresh_rate_limits() -> None:
     cache.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _demo_signing_keys() -> None:
+    """The demo CA and the Kepala Dinas keys in the test data directory, so that step 6
+    (``tte``) can sign; tests of the signing failures point ``DATA_DIR`` elsewhere."""
+    from sipadu.signing.ca import init_demo_ca
+
+    init_demo_ca(offices=["balangan", "bima"])
+
+
 @pytest.fixture
 def setup(db: Any, office: Office) -> dict[str, Any]:
     """Definitions and catalogue loaded, one persona per role in Balangan (staff[role])."""

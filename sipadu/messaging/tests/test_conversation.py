@@ -30,6 +30,21 @@ from sipadu.messaging.types.whatsapp.fake import FakeCloudAPI
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _placeholder_flows() -> Iterator[None]:
+    """These tests exercise the seam itself: the placeholder flows stand in for the document
+    service's real ones (tested in test_flows.py)."""
+    saved = dict(conversation._FLOWS)
+    for key in ("ajukan", "status"):
+        entry = saved[key]
+        conversation.register_flow(
+            key, entry.title, conversation.ComingSoon(entry.title), aliases=entry.aliases
+        )
+    yield
+    conversation._FLOWS.clear()
+    conversation._FLOWS.update(saved)
+
+
 @pytest.fixture
 def chat(
     citizen_says: Callable[..., Any], fake_api: FakeCloudAPI

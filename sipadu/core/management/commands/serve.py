@@ -31,7 +31,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from sipadu.messaging.fake_process import start_fake_if_configured
+
         call_command("collectstatic", interactive=False, verbosity=0)
+        # The demo's local fake of the WhatsApp Cloud API (only when SIPADU_WHATSAPP_FAKE_PORT
+        # is set); it fills the WhatsApp settings the web and worker processes inherit.
+        fake = start_fake_if_configured(options["bind"])
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "sipadu.settings"),
@@ -64,6 +69,8 @@ class Command(BaseCommand):
                     [sys.executable, "-m", "sipadu.cli", "run_huey", "--quiet"], env=env
                 )
             )
+        if fake is not None:
+            procs.append(fake)
         self.stdout.write(f"SIPADU: http://{options['bind']}/  (data: {settings.DATA_DIR})")
         try:
             for proc in procs:
