@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sipadu.core.models import AppendOnlyModel
+
 GENESIS = "0" * 64
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One audited fact: who did what, when, from where, on what.
 
     ``seq`` is contiguous and ``hash`` covers the previous entry's hash, so an altered,
@@ -49,14 +50,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("audit events are append-only")
 
     def canonical(self) -> str:
         """The text the hash covers: every field except the hash itself."""

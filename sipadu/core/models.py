@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -31,6 +32,35 @@ def zone_for_region(code: str) -> str:
     if province in WITA_PROVINCES:
         return "Asia/Makassar"
     return "Asia/Jakarta"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk updates and deletes of an append-only record."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError(f"{self.model._meta.label} is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError(f"{self.model._meta.label} is append-only")
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is inserted once and never changed or deleted (history, audit)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: an existing row is never rewritten."""
+        if not self._state.adding:
+            raise PermissionError(f"{self._meta.label} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: the record is append-only."""
+        raise PermissionError(f"{self._meta.label} is append-only")
 
 
 class User(AbstractUser):

@@ -5,11 +5,9 @@ Messages are records, so the admin shows them read-only; office numbers are edit
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from sipadu.core.admin_base import ReadOnlyAdmin
 from sipadu.messaging.models import (
     Attachment,
     Conversation,
@@ -18,19 +16,6 @@ from sipadu.messaging.models import (
     WebhookDelivery,
     WhatsAppNumber,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records are written by actions only."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(OutboundMessage)

@@ -12,6 +12,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from sipadu.core.admin_base import ReadOnlyAdmin
+
 from .models import (
     Attachment,
     Case,
@@ -22,19 +24,6 @@ from .models import (
     SopRevision,
     Task,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Show rows without letting the admin add, change or delete them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SopDefinition)

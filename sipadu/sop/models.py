@@ -19,6 +19,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from sipadu.core.models import AppendOnlyModel
 from sipadu.sop.engine import SOP, load_text
 
 #: Parsed SOPs of this process by revision content hash. A revision's text never changes, so
@@ -344,17 +345,7 @@ class EventKind(models.TextChoices):
     FINISHED = "finished", _("Perkara selesai")
 
 
-class AppendOnlyQuerySet(models.QuerySet["CaseEvent"]):
-    """A queryset that refuses bulk updates and deletes (the case history is append-only)."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise PermissionError("case events are append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("case events are append-only")
-
-
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One line of a case's timeline (who did what when); never changed or deleted.
 
     ``data`` holds codes and ids only — no NIK, names or phone numbers.
@@ -378,8 +369,6 @@ class CaseEvent(models.Model):
     text = models.TextField(_("keterangan"), blank=True)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("riwayat perkara")
         verbose_name_plural = _("riwayat perkara")
@@ -388,16 +377,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Insert only: an existing event is never rewritten."""
-        if not self._state.adding:
-            raise PermissionError("case events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        """Refused: the case history is append-only."""
-        raise PermissionError("case events are append-only")
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
