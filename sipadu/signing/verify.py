@@ -222,7 +222,7 @@ class VerificationResult:
         """The report as lines of Indonesian text for the console or a page."""
         out = [self.summary]
         for sig in self.signatures:
-            out.append(_("Tanda tangan \u201c%(field)s\u201d:") % {"field": sig.field_name})
+            out.append(_("Tanda tangan “%(field)s”:") % {"field": sig.field_name})
             if sig.signer_name:
                 out.append(_("  Penanda tangan : %(name)s") % {"name": sig.signer_name})
             if sig.signer_organisation:
