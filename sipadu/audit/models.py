@@ -23,7 +23,8 @@ class AuditEvent(AppendOnlyModel):
     """
 
     seq = models.PositiveBigIntegerField(unique=True)
-    at = models.DateTimeField(db_index=True)
+    # Entries are read in seq order (which is time order); no separate time index to write.
+    at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -33,7 +34,12 @@ class AuditEvent(AppendOnlyModel):
     )
     actor_label = models.CharField(max_length=150, blank=True)
     office = models.ForeignKey(
-        "core.Office", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "core.Office",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     action = models.CharField(max_length=80, db_index=True)
     object_type = models.CharField(max_length=80, blank=True)

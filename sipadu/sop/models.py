@@ -244,9 +244,15 @@ class Task(models.Model):
         blank=True,
         related_name="sop_tasks",
         verbose_name=_("petugas"),
+        db_index=False,  # covered by the task_assignee index
     )
     previous = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # never searched by; one index fewer to write per completion
     )
     started_at = models.DateTimeField(_("tersedia sejak"))
     claimed_at = models.DateTimeField(_("diambil"), null=True, blank=True)
@@ -282,6 +288,7 @@ class Task(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # never searched by; one index fewer per completion
     )
 
     class Meta:
@@ -351,7 +358,8 @@ class CaseEvent(AppendOnlyModel):
     ``data`` holds codes and ids only — no NIK, names or phone numbers.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # The (case, at) index serves every look-up by case.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     task = models.ForeignKey(
         Task, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
@@ -363,6 +371,7 @@ class CaseEvent(AppendOnlyModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # the timeline is read by case, never by actor
     )
     activity_id = models.CharField(max_length=80, blank=True)
     on_behalf_of = models.CharField(max_length=60, blank=True)
