@@ -36,7 +36,9 @@ def main() -> int:
         cwd=PACKAGE,
         check=True,
     )
-    po_id = polib.pofile(str(PACKAGE / "locale/id/LC_MESSAGES/django.po"))
+    # No wrapping: one line per msgid/msgstr keeps the catalogues easy to diff and check.
+    po_id = polib.pofile(str(PACKAGE / "locale/id/LC_MESSAGES/django.po"), wrapwidth=0)
+    po_id.metadata_is_fuzzy = False
     po_id.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
     po_id.metadata["Language"] = "id"
     for entry in po_id:
@@ -48,7 +50,8 @@ def main() -> int:
             entry.flags.remove("fuzzy")
             entry.msgstr = entry.msgid
     po_id.save()
-    po_en = polib.pofile(str(PACKAGE / "locale/en/LC_MESSAGES/django.po"))
+    po_en = polib.pofile(str(PACKAGE / "locale/en/LC_MESSAGES/django.po"), wrapwidth=0)
+    po_en.metadata_is_fuzzy = False
     po_en.metadata["Language"] = "en"
     missing = [e.msgid for e in po_en if not e.translated()]
     po_en.save()
