@@ -46,6 +46,7 @@ PLAN: list[tuple[str, str]] = [
     ("akta-kelahiran", "serah"),
     ("kia", "done"),
     ("akta-kelahiran", "done"),
+    ("kk", "done"),
     ("kk", "kesesuaian-siak-mismatch"),
 ]
 
