@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from sipadu.core.models import User
+from sipadu.layanan.catalogue import sync_catalogue
 from sipadu.messaging.models import InboundMessage
 from sipadu.messaging.tests.test_simulator import sim_urls, simulator_on  # noqa: F401 (fixtures)
 from sipadu.messaging.types.whatsapp.fake import FakeCloudAPI
@@ -21,7 +22,10 @@ def test_a_citizen_chat_reaches_the_document_menu(
     page: Any,
     make_officer: Callable[..., User],
 ) -> None:
-    sync_definitions()  # the apply flow offers the offices that run the Dik Jamila SOP
+    # The apply flow lists the catalogue and the offices that run the Dik Jamila SOP; an earlier
+    # transactional test's flush may have emptied both.
+    sync_catalogue()
+    sync_definitions()
     make_officer("operator-layanan", username="petugas-wa")
     page.goto("/masuk/")
     page.fill("#id_username", "petugas-wa")

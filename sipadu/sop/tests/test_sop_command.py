@@ -165,3 +165,16 @@ def test_render_with_the_real_renderer(tmp_path: Path) -> None:
     svg = target.read_text(encoding="utf-8")
     assert svg.lstrip().startswith(("<svg", "<?xml"))
     assert "Tim SIJARLA" in svg
+
+
+@pytest.mark.django_db
+def test_sync_loads_the_shipped_definitions_once() -> None:
+    from sipadu.sop.models import SopDefinition
+
+    first = StringIO()
+    call_command("sop", "sync", stdout=first)
+    assert SopDefinition.objects.count() == 5
+    assert "5 revisi baru" in first.getvalue()
+    again = StringIO()
+    call_command("sop", "sync", stdout=again)
+    assert "0 revisi baru, 5 tidak berubah" in again.getvalue()

@@ -60,20 +60,45 @@ class Command(BaseCommand):  # type: ignore[misc, unused-ignore]  # Django has n
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         """``validate PATH...`` and ``render FILE --format … --output …``."""
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{validate,render}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{validate,render,sync}"
+        )
         validate = actions.add_parser("validate", help="Periksa berkas definisi SOP.")
         validate.add_argument("paths", nargs="+", metavar="PATH", help="Berkas atau folder YAML.")
         render = actions.add_parser("render", help="Cetak SOP sebagai dokumen SOP-AP.")
         render.add_argument("file", metavar="FILE", help="Berkas definisi SOP (YAML).")
         render.add_argument("--format", choices=FORMATS, default="pdf", dest="fmt")
         render.add_argument("--output", required=True, metavar="OUT", help="Berkas keluaran.")
+        actions.add_parser(
+            "sync", help="Muat definisi SOP terkirim dan hari libur ke basis data (idempoten)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Dispatch to the chosen action."""
         if options["action"] == "validate":
             self.validate(options["paths"])
+        elif options["action"] == "sync":
+            self.sync()
         else:
             self.render(options["file"], options["fmt"], options["output"])
+
+    def sync(self) -> None:
+        """Load the shipped definitions (a changed file becomes a new revision) and holidays."""
+        from sipadu.sop.definitions_sync import sync_definitions, sync_holidays
+
+        report = sync_definitions()
+        holidays = sync_holidays()
+        self.stdout.write(
+            _(
+                "SOP: %(new)d revisi baru, %(same)d tidak berubah; "
+                "%(holidays)d hari libur ditambahkan."
+            )
+            % {"new": len(report.created), "same": len(report.unchanged), "holidays": holidays}
+        )
+        for name, problem in report.errors.items():
+            self.stderr.write(f"{name}: {problem}")
+        if report.errors:
+            raise CommandError(_("Sebagian definisi SOP ditolak."))
 
     def validate(self, paths: list[str]) -> None:
         """Print "OK" per valid file and every problem of the others; fail if any is invalid."""
