@@ -17,6 +17,21 @@ PACKAGE = ROOT / "sipadu"
 SIPADU = [sys.executable, "-m", "sipadu.cli"]
 
 
+def join_continuations(path: Path) -> None:
+    """Write every msgid/msgstr on one line (``\\n`` escapes inside), as polib splits strings
+    that contain newlines; one line per string keeps simple line-based checks honest."""
+    out: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith('"') and out and out[-1].rstrip().endswith('"') and (
+            out[-1].startswith(("msgid", "msgstr", "msgid_plural")) or out[-1].startswith('"')
+        ):
+            if out[-1].startswith(("msgid", "msgstr")) and not out[-1].startswith('"'):
+                out[-1] = out[-1][:-1] + line[1:]
+                continue
+        out.append(line)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     subprocess.run(
         [
@@ -55,6 +70,8 @@ def main() -> int:
     po_en.metadata["Language"] = "en"
     missing = [e.msgid for e in po_en if not e.translated()]
     po_en.save()
+    for lang in ("id", "en"):
+        join_continuations(PACKAGE / f"locale/{lang}/LC_MESSAGES/django.po")
     subprocess.run([*SIPADU, "compilemessages", "--ignore", ".venv"], cwd=PACKAGE, check=True)
     print(
         f"id: {len(po_id)} entries; en: {len(po_en) - len(missing)} translated, "
