@@ -22,12 +22,10 @@ def join_continuations(path: Path) -> None:
     that contain newlines; one line per string keeps simple line-based checks honest."""
     out: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith('"') and out and out[-1].rstrip().endswith('"') and (
-            out[-1].startswith(("msgid", "msgstr", "msgid_plural")) or out[-1].startswith('"')
-        ):
-            if out[-1].startswith(("msgid", "msgstr")) and not out[-1].startswith('"'):
-                out[-1] = out[-1][:-1] + line[1:]
-                continue
+        previous = out[-1] if out else ""
+        if line.startswith('"') and previous.startswith(("msgid", "msgstr")):
+            out[-1] = previous[:-1] + line[1:]
+            continue
         out.append(line)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
