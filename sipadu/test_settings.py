@@ -7,10 +7,19 @@ import tempfile
 
 os.environ.setdefault("SIPADU_HTTPS", "0")
 os.environ.setdefault("SIPADU_JOBS_IMMEDIATE", "1")
-os.environ.setdefault("SIPADU_DATA_DIR", tempfile.mkdtemp(prefix="sipadu-test-"))
+if "SIPADU_DATA_DIR" not in os.environ:
+    os.environ["SIPADU_DATA_DIR"] = tempfile.mkdtemp(prefix="sipadu-test-")
+    os.environ["SIPADU_TEST_DATA_ROOT"] = os.environ["SIPADU_DATA_DIR"]
+# pytest-xdist workers inherit the controller's environment: each gets its own data directory
+# under the one made above (keys, files, the demo CA), so that parallel workers never write
+# the same file. A directory a test hands to a subprocess is left as it is.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and os.environ["SIPADU_DATA_DIR"] == os.environ.get("SIPADU_TEST_DATA_ROOT"):
+    os.environ["SIPADU_DATA_DIR"] = os.path.join(os.environ["SIPADU_DATA_DIR"], _worker)
+    os.makedirs(os.environ["SIPADU_DATA_DIR"], exist_ok=True)
 
-from sipadu.settings import *  # noqa: F403
-from sipadu.settings import DATABASES
+from sipadu.settings import *  # noqa: F403, E402
+from sipadu.settings import DATABASES  # noqa: E402
 
 # Argon2 stays the production hasher; tests use a fast one so personas are cheap to create.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

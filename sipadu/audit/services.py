@@ -8,10 +8,11 @@ from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Field, Model
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
+from . import rawsql
 from .models import GENESIS, AuditEvent, AuditHead
 
 
@@ -50,14 +51,19 @@ def record_event(
         return _append(actor, action, obj, office, request, ip, data, object_type, object_id)
 
 
-def _head_sql() -> tuple[str, str]:
+_ACTOR = AuditEvent._meta.get_field("actor")
+_OFFICE = AuditEvent._meta.get_field("office")
+
+
+@cache
+def _head_statements(vendor: str, lock: bool) -> tuple[rawsql.Statement, rawsql.Statement]:
     table = connection.ops.quote_name(AuditHead._meta.db_table)
     # SQLite has no FOR UPDATE: its write transaction (BEGIN IMMEDIATE) already serialises.
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    suffix = " FOR UPDATE" if lock else ""
     # Names from the model's metadata, no input: not an injection vector.
     return (
-        f"SELECT seq, hash FROM {table} WHERE id = 1{lock}",  # noqa: S608
-        f"UPDATE {table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+        rawsql.statement(f"SELECT seq, hash FROM {table} WHERE id = 1{suffix}", vendor),  # noqa: S608
+        rawsql.statement(f"UPDATE {table} SET seq = %s, hash = %s WHERE id = 1", vendor),  # noqa: S608
     )
 
 
@@ -72,61 +78,41 @@ def _append(
     object_type: str,
     object_id: str,
 ) -> AuditEvent:
-    # Plain SQL for the head: this runs on every write of the system, and the ORM's query
-    # building cost more than the two statements themselves.
-    select_head, move_head = _head_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(select_head)
-        row = cursor.fetchone()
-        if row is None:
-            AuditHead.objects.get_or_create(pk=1)
-            cursor.execute(select_head)
-            row = cursor.fetchone()
-        seq, prev_hash = row[0], row[1]
-        user = actor if getattr(actor, "is_authenticated", False) else None
-        event = AuditEvent(
-            seq=seq + 1,
-            at=timezone.now(),
-            actor=user,
-            actor_label=(user.get_username() if user else str(actor or "system"))[:150],
-            office=office,
-            action=action,
-            object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
-            object_id=object_id or (str(obj.pk) if obj is not None else ""),
-            ip=ip or client_ip(request),
-            data=data or {},
-            prev_hash=prev_hash,
-        )
-        event.hash = event.compute_hash()
-        _insert(cursor, event)
-        cursor.execute(move_head, [event.seq, event.hash])
-    return event
-
-
-@cache
-def _insert_sql(vendor: str, returning: bool) -> tuple[str, tuple[Field[Any, Any], ...]]:
-    # What AuditEvent.save(force_insert=True) sends, built once per backend.
-    fields = tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key)
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(AuditEvent._meta.db_table)} "  # noqa: S608 (names from _meta)
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    if returning:
-        sql += f" RETURNING {quote(AuditEvent._meta.pk.column)}"
-    return sql, fields
-
-
-def _insert(cursor: Any, event: AuditEvent) -> None:
-    """Insert ``event`` (append-only: a new row) with the values the ORM would send."""
+    # Plain SQL on the driver's cursor (sipadu.audit.rawsql): this runs on every write of the
+    # system, and the ORM's query building cost more than the three statements themselves.
     db = connections[DEFAULT_DB_ALIAS]
-    returning = db.features.can_return_columns_from_insert
-    sql, fields = _insert_sql(db.vendor, returning)
-    cursor.execute(sql, [f.get_db_prep_save(getattr(event, f.attname), db) for f in fields])
-    event.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    select_head, move_head = _head_statements(db.vendor, db.features.has_select_for_update)
+    row = rawsql.fetchone(db, select_head, ())
+    if row is None:
+        AuditHead.objects.get_or_create(pk=1)
+        row = rawsql.fetchone(db, select_head, ())
+    seq, prev_hash = row[0], row[1]
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    values = {
+        "seq": seq + 1,
+        "at": timezone.now(),
+        "actor_id": user.pk if user is not None else None,
+        "actor_label": (user.get_username() if user else str(actor or "system"))[:150],
+        "office_id": office.pk if office is not None else None,
+        "action": action,
+        "object_type": object_type or (obj._meta.label_lower if obj is not None else ""),
+        "object_id": object_id or (str(obj.pk) if obj is not None else ""),
+        "ip": ip or client_ip(request),
+        "data": data or {},
+        "prev_hash": prev_hash,
+    }
+    event = rawsql.build(AuditEvent, values)
+    event.hash = values["hash"] = event.compute_hash()
+    event.pk = rawsql.insert(db, AuditEvent._meta.label, values)
     event._state.adding = False
     event._state.db = db.alias
+    # As AuditEvent(actor=user, office=office) would: the related objects come along.
+    if user is not None:
+        _ACTOR.set_cached_value(event, user)
+    if office is not None:
+        _OFFICE.set_cached_value(event, office)
+    rawsql.execute(db, move_head, [event.seq, event.hash])
+    return event
 
 
 @dataclass(frozen=True)

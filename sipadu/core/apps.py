@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Kantor dan pengguna")
 
     def ready(self) -> None:
-        from . import demo_data  # noqa: F401 - registers the demo step
+        from . import checks, demo_data  # noqa: F401 - register the system checks, demo step

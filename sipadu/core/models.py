@@ -122,9 +122,6 @@ class Office(models.Model):
     def zone_label(self) -> str:
         return TimeZone(self.timezone).label
 
-    def weekdays(self) -> frozenset[int]:
-        return frozenset(int(d) for d in self.working_days.split(",") if d.strip())
-
 
 class Role(models.Model):
     """A jabatan or party named as an executor (Pelaksana) in the SOPs."""

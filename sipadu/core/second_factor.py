@@ -54,13 +54,21 @@ class SecondFactorMiddleware:
             and not user.is_verified()
             and needs_second_factor(user)
         ):
-            target = "otp_verify" if _confirmed_device(user) else "otp_setup"
+            target = "otp_verify" if confirmed_device(user) else "otp_setup"
             return redirect(f"{reverse(target)}?next={request.path}")
         return self.get_response(request)
 
 
-def _confirmed_device(user: object) -> TOTPDevice | None:
+def confirmed_device(user: object) -> TOTPDevice | None:
+    """The user's confirmed TOTP device, if any."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def passed_second_factor(user: object) -> bool:
+    """True when ``user`` passed the second factor in this session (django-otp's
+    ``is_verified``); False for anyone without it, e.g. a system actor."""
+    check = getattr(user, "is_verified", None)
+    return bool(callable(check) and check())
 
 
 class TokenForm(forms.Form):
@@ -82,7 +90,7 @@ def _next_url(request: HttpRequest) -> str:
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     """Ask for the current TOTP code of the user's confirmed device."""
-    device = _confirmed_device(request.user)
+    device = confirmed_device(request.user)
     if device is None:
         return redirect("otp_setup")
     form = TokenForm(request.POST or None)
@@ -104,7 +112,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @login_required
 def setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: show a QR code, confirm with the first code."""
-    if _confirmed_device(request.user) is not None:
+    if confirmed_device(request.user) is not None:
         return redirect("otp_verify")
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "authenticator"}

@@ -64,7 +64,12 @@ def test_secret_key_is_generated_into_the_data_dir(tmp_path):
 
 def test_check_deploy_is_clean_in_production_settings(tmp_path):
     result = _run(
-        {"SIPADU_DATA_DIR": str(tmp_path), "SIPADU_HTTPS": "1", "SIPADU_DEBUG": "0"},
+        {
+            "SIPADU_DATA_DIR": str(tmp_path),
+            "SIPADU_HTTPS": "1",
+            "SIPADU_DEBUG": "0",
+            "SIPADU_SITE_URL": "https://sipadu.example.go.id",
+        },
         "check",
         "--deploy",
         "--fail-level",
@@ -135,3 +140,24 @@ def test_pages_render_with_the_production_static_storage(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, env=env_run, timeout=120
     )
     assert out.stdout.split() == ["200", "True"], out.stdout + out.stderr
+
+
+def test_static_files_are_collected_only_when_their_sources_change(tmp_path, settings):
+    from sipadu.core.staticfiles import MARKER, collect_if_changed
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "office.css").write_text("body { color: navy; }")
+    settings.STATIC_ROOT = str(tmp_path / "collected")
+    settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, str(extra)]
+    assert collect_if_changed() is True
+    assert (tmp_path / "collected" / "office.css").read_text() == "body { color: navy; }"
+    assert (tmp_path / "collected" / MARKER).exists()
+    assert collect_if_changed() is False  # nothing changed: nothing collected
+    (extra / "office.css").write_text("body { color: maroon; }")
+    later = (extra / "office.css").stat().st_mtime + 5  # collectstatic compares whole seconds
+    os.utime(extra / "office.css", (later, later))
+    assert collect_if_changed() is True
+    assert (tmp_path / "collected" / "office.css").read_text() == "body { color: maroon; }"
+    (tmp_path / "collected" / MARKER).unlink()  # an interrupted run is collected again
+    assert collect_if_changed() is True

@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
@@ -31,9 +30,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from sipadu.core.staticfiles import collect_if_changed
         from sipadu.messaging.fake_process import start_fake_if_configured
 
-        call_command("collectstatic", interactive=False, verbosity=0)
+        collect_if_changed()
         # The demo's local fake of the WhatsApp Cloud API (only when SIPADU_WHATSAPP_FAKE_PORT
         # is set); it fills the WhatsApp settings the web and worker processes inherit.
         fake = start_fake_if_configured(options["bind"])
