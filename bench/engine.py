@@ -12,10 +12,16 @@ Each backend is measured in its own child process with a private, temporary data
    activities, due times spread over a month);
 2. complete ``--completions`` already claimed tasks through ``actions.complete`` (permission
    checks, SLA computation of the next task in the office calendar, timeline, audit chain,
-   and the step handlers the installed domain apps register), one transaction each; then as
+   and the step handlers the installed domain apps register), one transaction each; and as
    many again with the domain apps' step handlers unregistered (``runtime_only_per_s``);
 3. in the same database, the raw SQL the same transition needs as a reference: one UPDATE and
-   two INSERTs (next task, timeline event) per transaction;
+   two INSERTs (next task, timeline event) per transaction, through Django's cursor.
+
+   After a WAL checkpoint (SQLite) and ``--warmup`` (50) untimed transactions of each kind
+   (process caches, statement plans, first page reads), the three runs of 2–3 take turns in
+   blocks of ``--block`` (100) transactions, in a rotating order: a change of the machine's
+   load during the run then weighs on the three figures alike, so their ratios stay
+   comparable;
 4. the inbox query of an operator (``queries.inbox_for`` first page of 50, rendered to a list
    with time left) repeated ``--inbox`` times: server time p50/p95.
 
@@ -158,7 +164,7 @@ def _measure(args: argparse.Namespace) -> dict[str, float]:
     picks = list(
         Task.objects.filter(activity_id__in=COMPLETABLE, state=TaskState.OPEN)
         .order_by("id")
-        .values_list("pk", "role_code")[: 3 * args.completions]
+        .values_list("pk", "role_code")[: 3 * (args.completions + args.warmup)]
     )
     by_role: dict[str, list[int]] = {}
     for pk, role in picks:
@@ -173,45 +179,59 @@ def _measure(args: argparse.Namespace) -> dict[str, float]:
                 Task.objects.filter(pk__in=mine[s : s + 900]).update(
                     state=TaskState.CLAIMED, assignee=user, claimed_at=now
                 )
-    action_picks = [pk for pk, _r in picks[0::3]][: args.completions]
-    runtime_picks = [pk for pk, _r in picks[1::3]][: args.completions]
-    raw_picks = [pk for pk, _r in picks[2::3]][: args.completions]
+    # The first --warmup of each list run untimed (caches, plans, first page reads).
+    total = args.completions + args.warmup
+    action_all = [pk for pk, _r in picks[0::3]][:total]
+    runtime_all = [pk for pk, _r in picks[1::3]][:total]
+    raw_all = [pk for pk, _r in picks[2::3]][:total]
+    action_picks, runtime_picks, raw_picks = (
+        action_all[args.warmup :],
+        runtime_all[args.warmup :],
+        raw_all[args.warmup :],
+    )
+    if connection.vendor == "sqlite":
+        # Start every measurement with an empty write-ahead log: copying the build's pages
+        # back into the database is not what is measured.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    t0 = time.perf_counter()
-    for pk in action_picks:
-        actions.complete(owner[pk], pk, output="ok")
-    action_s = time.perf_counter() - t0
-    completions_per_s = len(action_picks) / action_s
-    log(f"actions: {len(action_picks)} completions in {action_s:.2f}s")
+    from sipadu.sop import handlers
+
+    def run_actions(pks: list[int]) -> float:
+        t0 = time.perf_counter()
+        for pk in pks:
+            actions.complete(owner[pk], pk, output="ok")
+        return time.perf_counter() - t0
 
     # The runtime alone: the same completions without the domain apps' step handlers
     # (layanan's document-request checks), to tell the runtime's cost from theirs.
-    from sipadu.sop import handlers
-
-    saved = (dict(handlers._checks), dict(handlers._actions))
-    handlers._checks.clear()
-    handlers._actions.clear()
     profiler = None
     if args.profile:
         import cProfile
 
         profiler = cProfile.Profile()
-        profiler.enable()
-    t0 = time.perf_counter()
-    for pk in runtime_picks:
-        actions.complete(owner[pk], pk, output="ok")
-    runtime_s = time.perf_counter() - t0
-    if profiler is not None:
-        profiler.disable()
-        profiler.dump_stats(f"{args.profile}.{connection.vendor}")
-    handlers._checks.update(saved[0])
-    handlers._actions.update(saved[1])
-    log(f"runtime alone: {len(runtime_picks)} completions in {runtime_s:.2f}s")
+
+    def run_runtime(pks: list[int]) -> float:
+        saved = (dict(handlers._checks), dict(handlers._actions))
+        handlers._checks.clear()
+        handlers._actions.clear()
+        try:
+            if profiler is not None:
+                profiler.enable()
+            t0 = time.perf_counter()
+            for pk in pks:
+                actions.complete(owner[pk], pk, output="ok")
+            return time.perf_counter() - t0
+        finally:
+            if profiler is not None:
+                profiler.disable()
+            handlers._checks.update(saved[0])
+            handlers._actions.update(saved[1])
 
     # The raw SQL reference: the same transition as one UPDATE and two INSERTs.
     rows = {
         t.pk: t
-        for t in Task.objects.filter(pk__in=raw_picks).only(
+        for t in Task.objects.filter(pk__in=raw_all).only(
             "pk", "case_id", "assignee_id", "activity_id"
         )
     }
@@ -229,42 +249,77 @@ def _measure(args: argparse.Namespace) -> dict[str, float]:
     )
     task_sql = f"INSERT INTO sop_task ({task_cols}) VALUES ({', '.join([ph] * 17)})"
     event_sql = f"INSERT INTO sop_caseevent ({event_cols}) VALUES ({', '.join([ph] * 9)})"
-    t0 = time.perf_counter()
-    for pk in raw_picks:
-        task = rows[pk]
-        # Django stores a UUID as 32 hex characters on SQLite and as uuid on PostgreSQL.
-        assignee = task.assignee_id.hex if connection.vendor == "sqlite" else task.assignee_id
-        with transaction.atomic(), connection.cursor() as cursor:
-            stamp = timezone.now()
-            cursor.execute(update_sql, [stamp, assignee, "ok", pk, assignee])
-            cursor.execute(
-                task_sql,
-                [
-                    task.case_id,
-                    office.pk,
-                    "periksa-draft",
-                    "kasi-pelayanan",
-                    "kasi-pelayanan",
-                    False,
-                    "open",
-                    stamp,
-                    later,
-                    600,
-                    False,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    pk,
-                ],
-            )
-            cursor.execute(
-                event_sql,
-                [task.case_id, pk, "completed", stamp, assignee, task.activity_id, "", "", "{}"],
-            )
-    raw_s = time.perf_counter() - t0
+
+    def run_raw(pks: list[int]) -> float:
+        t0 = time.perf_counter()
+        for pk in pks:
+            task = rows[pk]
+            # Django stores a UUID as 32 hex characters on SQLite and as uuid on PostgreSQL.
+            assignee = task.assignee_id.hex if connection.vendor == "sqlite" else task.assignee_id
+            with transaction.atomic(), connection.cursor() as cursor:
+                stamp = timezone.now()
+                cursor.execute(update_sql, [stamp, assignee, "ok", pk, assignee])
+                cursor.execute(
+                    task_sql,
+                    [
+                        task.case_id,
+                        office.pk,
+                        "periksa-draft",
+                        "kasi-pelayanan",
+                        "kasi-pelayanan",
+                        False,
+                        "open",
+                        stamp,
+                        later,
+                        600,
+                        False,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        pk,
+                    ],
+                )
+                cursor.execute(
+                    event_sql,
+                    [
+                        task.case_id,
+                        pk,
+                        "completed",
+                        stamp,
+                        assignee,
+                        task.activity_id,
+                        "",
+                        "",
+                        "{}",
+                    ],
+                )
+        return time.perf_counter() - t0
+
+    # The three runs take turns in blocks (in a rotating order), so a change of the machine's
+    # load during the run weighs on all three alike and the ratios stay comparable.
+    spent = {"actions": 0.0, "runtime": 0.0, "raw": 0.0}
+    runners = [
+        ("actions", run_actions, action_picks),
+        ("runtime", run_runtime, runtime_picks),
+        ("raw", run_raw, raw_picks),
+    ]
+    block = max(1, args.block)
+    run_actions(action_all[: args.warmup])
+    run_runtime(runtime_all[: args.warmup])
+    run_raw(raw_all[: args.warmup])
+    for n, start in enumerate(range(0, args.completions, block)):
+        turn = n % len(runners)
+        for name, run, pks in runners[turn:] + runners[:turn]:
+            spent[name] += run(pks[start : start + block])
+    if profiler is not None:
+        profiler.dump_stats(f"{args.profile}.{connection.vendor}")
+    action_s, runtime_s, raw_s = spent["actions"], spent["runtime"], spent["raw"]
+    completions_per_s = len(action_picks) / action_s
     raw_per_s = len(raw_picks) / raw_s
+    log(f"actions: {len(action_picks)} completions in {action_s:.2f}s")
+    log(f"runtime alone: {len(runtime_picks)} completions in {runtime_s:.2f}s")
     assert Task.objects.filter(pk__in=raw_picks, state=TaskState.DONE).count() == len(raw_picks)
     log(f"raw SQL: {len(raw_picks)} transitions in {raw_s:.2f}s")
 
@@ -322,6 +377,10 @@ def child(backend: str, args: argparse.Namespace, pg_url: str | None) -> dict[st
         str(args.completions),
         "--inbox",
         str(args.inbox),
+        "--block",
+        str(args.block),
+        "--warmup",
+        str(args.warmup),
     ]
     if args.verbose:
         cmd.append("--verbose")
@@ -360,6 +419,12 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--completions", type=int, default=None)
     parser.add_argument("--inbox", type=int, default=None, help="inbox samples")
+    parser.add_argument(
+        "--block", type=int, default=100, help="completions per turn of the three runs"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=50, help="untimed transactions of each run first"
+    )
     parser.add_argument(
         "--pg",
         default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),

@@ -13,18 +13,20 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sipadu.audit import rawsql
 from sipadu.audit.services import record_event
 from sipadu.core.models import Membership, Office, Role, User
 from sipadu.core.services import users_with_role
@@ -47,12 +49,14 @@ from sipadu.sop.models import (
     Task,
     TaskState,
     local_year,
+    parsed_sop,
     subject_of,
 )
 from sipadu.sop.queries import (
     acts_on_behalf,
     is_supervisor,
     may_take,
+    overdue_tasks,
     return_targets,
     roles_in,
     supervisor_codes,
@@ -70,8 +74,10 @@ __all__ = [
     "mark_notifications_read",
     "reassign",
     "release",
+    "resume_task",
     "return_to",
     "start_case",
+    "suspend_task",
 ]
 
 #: Largest attachment accepted (bytes); settings.SIPADU_MAX_ATTACHMENT_BYTES overrides it.
@@ -86,41 +92,61 @@ TaskRef = Task | int
 
 
 # The completion path is the runtime's hottest code (issue #3: 1,000 completions/s). Its
-# statements are plain SQL built once per backend from the models' metadata, with values
-# prepared by the model fields exactly as the ORM prepares them: building an ORM query costs
-# more than running it. Everything else uses the ORM.
+# statements are plain SQL built once per backend from the models' metadata and run on the
+# driver's cursor (sipadu.audit.rawsql), with values prepared as the model fields prepare
+# them: building an ORM query, or even passing through Django's cursor wrapper, costs more
+# than SQLite takes to run the statement. Everything else uses the ORM.
 
-#: The objects _load reads, in SELECT order: (relation path from the task, model, alias).
+#: The objects _load builds, in SELECT order: (relation from the task, model, alias).
 _LOADED: tuple[tuple[str, type[models.Model], str], ...] = (
     ("", Task, "t"),
     ("case", Case, "c"),
-    ("case__revision", SopRevision, "r"),
-    ("case__definition", SopDefinition, "d"),
     ("office", Office, "o"),
 )
-#: Columns _load leaves out (the parsed SOP is cached by content hash; see SopRevision.sop).
-_DEFERRED = {SopRevision: {"text"}}
 
 Converter = Callable[[Any, Any, Any], Any]
 
 
+class _Part(NamedTuple):
+    """One model of the task load: its columns' slice of the row and their converters."""
+
+    model: type[models.Model]
+    attnames: list[str]
+    start: int
+    stop: int
+    #: (index in the slice, column, converters) of the columns that need converting.
+    converting: tuple[tuple[int, Any, tuple[Converter, ...]], ...]
+
+
+class _LoadPlan(NamedTuple):
+    stmt: rawsql.Statement
+    parts: tuple[_Part, ...]
+    user: rawsql.Prep
+    active: rawsql.Prep
+
+
 @cache
-def _load_sql(vendor: str) -> tuple[str, list[tuple[list[str], list[tuple[Any, list[Converter]]]]]]:
-    """The task load's SQL and, per loaded model, its attribute names and value converters."""
+def _load_plan(vendor: str) -> _LoadPlan:
+    """The task load's statement and how to turn its row into model instances."""
     quote = connection.ops.quote_name
     columns: list[str] = []
-    plan = []
+    parts = []
     for _path, model, alias in _LOADED:
-        fields = [
-            f for f in model._meta.concrete_fields if f.attname not in _DEFERRED.get(model, ())
-        ]
-        readers = []
-        for field in fields:
+        fields = list(model._meta.concrete_fields)
+        converting = []
+        for i, field in enumerate(fields):
             col = field.get_col(alias)
             converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            readers.append((col, converters))
-            columns.append(f"{alias}.{quote(field.column)}")
-        plan.append(([f.attname for f in fields], readers))
+            if converters:
+                converting.append((i, col, tuple(converters)))
+        start = len(columns)
+        columns += [f"{alias}.{quote(f.column)}" for f in fields]
+        parts.append(
+            _Part(model, [f.attname for f in fields], start, len(columns), tuple(converting))
+        )
+    # The revision's content hash names the parsed SOP (cached per process): the revision
+    # itself (and its YAML text) is not built.
+    columns.append(f"r.{quote('content_hash')}")
     member = quote(Membership._meta.db_table)
     role = quote(Role._meta.db_table)
     for task_column in ("role_code", "queue_role"):
@@ -140,98 +166,77 @@ def _load_sql(vendor: str) -> tuple[str, list[tuple[list[str], list[tuple[Any, l
         f"SELECT {', '.join(columns)} FROM {table(Task)} t"  # noqa: S608 (names from _meta)
         f" INNER JOIN {table(Case)} c ON c.id = t.{quote('case_id')}"
         f" INNER JOIN {table(SopRevision)} r ON r.id = c.{quote('revision_id')}"
-        f" INNER JOIN {table(SopDefinition)} d ON d.id = c.{quote('definition_id')}"
         f" INNER JOIN {table(Office)} o ON o.id = t.{quote('office_id')}"
         " WHERE t.id = %s"
     )
-    return sql, plan
+    return _LoadPlan(
+        rawsql.statement(sql, vendor),
+        tuple(parts),
+        rawsql.preparer(Membership._meta.get_field("user"), vendor),
+        rawsql.preparer(Membership._meta.get_field("active"), vendor),
+    )
 
 
 def _load(task: TaskRef, actor: Any = None) -> Task:
-    """The task, fresh, with its case, revision (text deferred), definition and office.
+    """The task, fresh, with its case (and the case's parsed SOP) and office.
 
     Always re-read: the caller's instance may be stale, and the checks need fresh state.
     The same statement says whether ``actor`` holds the task's executor and receiving roles
     in its office (see :func:`_roles`) and reads the holiday list's version for the office
-    calendar: one statement instead of four.
+    calendar: one statement instead of four. The case's revision and definition are not
+    built (``case.sop`` comes from the per-process cache); reading them costs a query.
     """
     db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection
     pk = task.pk if isinstance(task, Task) else task
-    sql, plan = _load_sql(db.vendor)
-    user = actor.pk if _may_hold_roles(actor) else None
-    user_param = Membership._meta.get_field("user").get_db_prep_value(user, db)
-    active = Membership._meta.get_field("active").get_db_prep_value(True, db)
-    with db.cursor() as cursor:
-        cursor.execute(sql, [user_param, active, user_param, active, int(pk)])
-        row = cursor.fetchone()
+    plan = _load_plan(db.vendor)
+    user = plan.user(actor.pk if _may_hold_roles(actor) else None, db)
+    active = plan.active(True, db)
+    row = rawsql.fetchone(db, plan.stmt, [user, active, user, active, int(pk)])
     if row is None:
         raise WorkflowError(ErrorCode.TASK_NOT_OPEN)
-    loaded: dict[str, models.Model] = {}
-    at = 0
-    for (path, model, _alias), (names, readers) in zip(_LOADED, plan, strict=True):
-        values = []
-        for (col, converters), value in zip(readers, row[at : at + len(names)], strict=True):
+    built = []
+    for part in plan.parts:
+        values = list(row[part.start : part.stop])
+        for i, col, converters in part.converting:
+            value = values[i]
             for convert in converters:
                 value = convert(value, col, db)
-            values.append(value)
-        at += len(names)
-        loaded[path] = model.from_db(db.alias, names, values)
-    current = loaded[""]
-    assert isinstance(current, Task)
-    # Wire the objects as select_related would.
-    Task._meta.get_field("case").set_cached_value(current, loaded["case"])
-    Task._meta.get_field("office").set_cached_value(current, loaded["office"])
-    Case._meta.get_field("revision").set_cached_value(loaded["case"], loaded["case__revision"])
-    Case._meta.get_field("definition").set_cached_value(loaded["case"], loaded["case__definition"])
-    holds_role, holds_queue, holidays_n, holidays_at = row[at:]
+            values[i] = value
+        built.append(part.model.from_db(db.alias, part.attnames, values))
+    current, case, office = built
+    assert isinstance(current, Task) and isinstance(case, Case)
+    # Wire the objects as select_related would (a case's office is its tasks' office).
+    Task._meta.get_field("case").set_cached_value(current, case)
+    Task._meta.get_field("office").set_cached_value(current, office)
+    Case._meta.get_field("office").set_cached_value(case, office)
+    content_hash, holds_role, holds_queue, holidays_n, holidays_at = row[plan.parts[-1].stop :]
+    sop = parsed_sop(content_hash)
+    if sop is not None:
+        case._sop = sop
     current._holds_role = bool(holds_role)
     current._holds_queue = bool(holds_queue)
     current._holidays_version = (holidays_n, holidays_at)
     return current
 
 
-@cache
-def _insert_sql(label: str, vendor: str, returning: bool) -> tuple[str, list[Any]]:
-    model = apps.get_model(label)
-    quote = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.generated and not f.primary_key]
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)}"  # noqa: S608 (names from _meta)
-        f" ({', '.join(quote(f.column) for f in fields)}) VALUES "
-    )
-    if returning:
-        return sql + f"({', '.join(['%s'] * len(fields))}) RETURNING id", fields
-    return sql, fields
+def _insert(model: type[models.Model], values: dict[str, Any]) -> Any:
+    """INSERT one row of ``model`` given by attname (others: defaults); returns its pk."""
+    return rawsql.insert(connections[DEFAULT_DB_ALIAS], model._meta.label, values)
 
 
-def _insert(objs: list[Any], *, pk: bool = False) -> None:
-    """INSERT new rows of one model as ``bulk_create`` would; with ``pk``, one row, pk set."""
-    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection
-    if not objs:
-        return
-    model = type(objs[0])
-    returning = pk and db.features.can_return_columns_from_insert
-    sql, fields = _insert_sql(model._meta.label, db.vendor, returning)
-    params = [f.get_db_prep_save(f.pre_save(o, True), db) for o in objs for f in fields]
-    if not returning:
-        row = f"({', '.join(['%s'] * len(fields))})"
-        sql += ", ".join([row] * len(objs))
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        if pk:
-            objs[0].pk = cursor.fetchone()[0] if returning else cursor.lastrowid
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = db.alias
+class _UpdatePlan(NamedTuple):
+    stmt: rawsql.Statement
+    set_preps: tuple[rawsql.Prep, ...]
+    where_preps: tuple[rawsql.Prep, ...]
 
 
 @cache
-def _update_sql(
+def _update_plan(
     label: str,
     vendor: str,
     changes: tuple[str, ...],
     where: tuple[tuple[str, bool], ...],
-) -> tuple[str, list[Any], list[Any]]:
+) -> _UpdatePlan:
     quote = connection.ops.quote_name
     meta = apps.get_model(label)._meta
     set_fields = [meta.get_field(name) for name in changes]
@@ -242,7 +247,11 @@ def _update_sql(
         + " WHERE id = %s"
         + "".join(f" AND {quote(f.column)} {'IS NULL' if n else '= %s'}" for f, n in terms)
     )
-    return sql, set_fields, [f for f, is_null in terms if not is_null]
+    return _UpdatePlan(
+        rawsql.statement(sql, vendor),
+        tuple(rawsql.preparer(f, vendor) for f in set_fields),
+        tuple(rawsql.preparer(f, vendor) for f, is_null in terms if not is_null),
+    )
 
 
 def _update_if(
@@ -254,21 +263,21 @@ def _update_if(
     means IS NULL.
     """
     db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection
-    sql, set_fields, where_fields = _update_sql(
+    plan = _update_plan(
         model._meta.label,
         db.vendor,
         tuple(changes),
         tuple((name, value is None) for name, value in where.items()),
     )
-    params = [f.get_db_prep_save(v, db) for f, v in zip(set_fields, changes.values(), strict=True)]
+    params = [prep(v, db) for prep, v in zip(plan.set_preps, changes.values(), strict=True)]
     params.append(int(pk))
     params += [
-        f.get_db_prep_save(v, db)
-        for f, v in zip(where_fields, [v for v in where.values() if v is not None], strict=True)
+        prep(v, db)
+        for prep, v in zip(
+            plan.where_preps, [v for v in where.values() if v is not None], strict=True
+        )
     ]
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    return rawsql.execute(db, plan.stmt, params)
 
 
 def _may_hold_roles(actor: Any) -> bool:
@@ -330,6 +339,14 @@ def queue_role_of(sop: SOP, activity: Activity) -> tuple[str, bool]:
     return role, True
 
 
+class _Opened(NamedTuple):
+    """A task just opened by :func:`_new_task`: what its callers need of it."""
+
+    pk: int
+    activity_id: str
+    return_reason: str
+
+
 def _new_task(
     case: Case,
     sop: SOP,
@@ -339,24 +356,26 @@ def _new_task(
     *,
     previous: Task | None = None,
     return_reason: str = "",
-) -> Task:
+) -> _Opened:
     queue_role, external = queue_role_of(sop, activity)
     standard = standard_for(activity, calendar, now)
-    task = Task(
-        case=case,
-        office_id=case.office_id,
-        activity_id=activity.id,
-        role_code=sop.role_of(activity.id),
-        queue_role=queue_role,
-        external=external,
-        started_at=now,
-        due_at=standard.due_at,
-        standard_seconds=standard.seconds,
-        previous=previous,
-        return_reason=return_reason,
+    pk = _insert(
+        Task,
+        {
+            "case_id": case.pk,
+            "office_id": case.office_id,
+            "activity_id": activity.id,
+            "role_code": sop.role_of(activity.id),
+            "queue_role": queue_role,
+            "external": external,
+            "started_at": now,
+            "due_at": standard.due_at,
+            "standard_seconds": standard.seconds,
+            "previous_id": previous.pk if previous is not None else None,
+            "return_reason": return_reason,
+        },
     )
-    _insert([task], pk=True)
-    return task
+    return _Opened(pk, activity.id, return_reason)
 
 
 def _event(
@@ -365,22 +384,28 @@ def _event(
     actor: Any,
     now: dt.datetime,
     *,
-    task: Task | None = None,
+    task: Task | _Opened | None = None,
     text: str = "",
     data: dict[str, Any] | None = None,
     on_behalf_of: str = "",
-) -> CaseEvent:
-    return CaseEvent(
-        case=case,
-        task=task,
-        kind=kind,
-        at=now,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        activity_id=task.activity_id if task is not None else "",
-        on_behalf_of=on_behalf_of,
-        text=text,
-        data=data or {},
-    )
+) -> dict[str, Any]:
+    """A timeline line (CaseEvent values by attname), written by :func:`_add_events`."""
+    return {
+        "case_id": case.pk,
+        "task_id": task.pk if task is not None else None,
+        "kind": kind,
+        "at": now,
+        "actor_id": actor.pk if getattr(actor, "is_authenticated", False) else None,
+        "activity_id": task.activity_id if task is not None else "",
+        "on_behalf_of": on_behalf_of,
+        "text": text,
+        "data": data or {},
+    }
+
+
+def _add_events(*events: dict[str, Any]) -> None:
+    """Append timeline lines (one INSERT for all)."""
+    rawsql.insert_many(connections[DEFAULT_DB_ALIAS], CaseEvent._meta.label, events)
 
 
 def case_link(case: Case) -> str:
@@ -453,14 +478,16 @@ def start_case(
         **subject_of(subject),
     )
     task = _new_task(case, sop, sop.start, calendar, now)
-    _event(
-        case,
-        EventKind.STARTED,
-        actor,
-        now,
-        task=task,
-        data={"revision": revision.number, "version": revision.version},
-    ).save()
+    _add_events(
+        _event(
+            case,
+            EventKind.STARTED,
+            actor,
+            now,
+            task=task,
+            data={"revision": revision.number, "version": revision.version},
+        )
+    )
     record_event(
         actor,
         "sop.case.start",
@@ -501,7 +528,7 @@ def claim(actor: Any, task: TaskRef, *, request: HttpRequest | None = None) -> T
             raise WorkflowError(ErrorCode.TASK_TAKEN)
         raise WorkflowError(ErrorCode.TASK_NOT_OPEN)
     current.state, current.assignee, current.claimed_at = TaskState.CLAIMED, actor, now
-    _event(current.case, EventKind.CLAIMED, actor, now, task=current).save()
+    _add_events(_event(current.case, EventKind.CLAIMED, actor, now, task=current))
     record_event(
         actor,
         "sop.task.claim",
@@ -527,7 +554,7 @@ def release(actor: Any, task: TaskRef, *, request: HttpRequest | None = None) ->
     if not done:
         raise WorkflowError(ErrorCode.NOT_ASSIGNEE)
     current.state, current.assignee, current.claimed_at = TaskState.OPEN, None, None
-    _event(current.case, EventKind.RELEASED, actor, now, task=current).save()
+    _add_events(_event(current.case, EventKind.RELEASED, actor, now, task=current))
     record_event(
         actor,
         "sop.task.release",
@@ -535,6 +562,146 @@ def release(actor: Any, task: TaskRef, *, request: HttpRequest | None = None) ->
         office=current.office,
         request=request,
         data={"case": current.case_id, "activity": current.activity_id},
+    )
+    return current
+
+
+# --------------------------------------------------------------------------- suspension
+
+
+def _may_pause(actor: Any, task: Task) -> bool:
+    """Who may suspend or resume a waiting task.
+
+    An officer: its assignee (claimed task), the role above or staff. Any other actor is the
+    system acting on an outside event that the calling domain code has already checked (the
+    citizen's upload from the status page, authenticated by the request's PIN); an
+    anonymous web user never is.
+    """
+    if isinstance(actor, AnonymousUser):
+        return False
+    if not getattr(actor, "is_authenticated", False):
+        return actor is not None
+    if task.state == TaskState.CLAIMED and task.assignee_id == actor.pk:
+        return True
+    return is_supervisor(actor, task)
+
+
+@transaction.atomic
+def suspend_task(
+    actor: Any, task: TaskRef, reason: str, *, request: HttpRequest | None = None
+) -> Task:
+    """Pause the SLA clock of a waiting task while it waits for someone outside the office.
+
+    E.g. the request went back to the citizen for missing files. Until :func:`resume_task`
+    the task has no due time (the breach job passes it over, the inbox shows it paused) and
+    cannot be finished; it keeps its place and assignee. The due time held back, and the
+    case's limit, move forward on resume by the office time spent suspended.
+    """
+    current = _load(task, actor)
+    _require_open_case(current.case)
+    if current.state not in LIVE_STATES:
+        raise WorkflowError(
+            ErrorCode.TASK_NOT_OPEN,
+            _("Tugas yang sudah selesai atau dibatalkan tidak dapat ditangguhkan."),
+        )
+    if current.suspended_at is not None:
+        raise WorkflowError(ErrorCode.TASK_SUSPENDED, _("Tugas ini sudah ditangguhkan."))
+    if not _may_pause(actor, current):
+        raise WorkflowError(ErrorCode.NOT_ASSIGNEE)
+    why = _text(reason)[:300]
+    if not why:
+        raise WorkflowError(ErrorCode.REASON_REQUIRED, _("Alasan penangguhan wajib diisi."))
+    now = timezone.now()
+    # due_at → NULL in the same statement that keeps it (the UPDATE reads the old row).
+    won = Task.objects.filter(
+        pk=current.pk, state__in=LIVE_STATES, suspended_at__isnull=True
+    ).update(suspended_at=now, suspended_due_at=F("due_at"), due_at=None, suspend_reason=why)
+    if not won:
+        raise WorkflowError(ErrorCode.TASK_SUSPENDED, _("Tugas ini sudah ditangguhkan."))
+    held = current.due_at
+    current.suspended_at, current.suspended_due_at, current.due_at = now, held, None
+    current.suspend_reason = why
+    _add_events(
+        _event(
+            current.case,
+            EventKind.SUSPENDED,
+            actor,
+            now,
+            task=current,
+            text=why,
+            data={"due_at": held.isoformat() if held else None},
+        )
+    )
+    record_event(
+        actor,
+        "sop.task.suspend",
+        current,
+        office=current.office,
+        request=request,
+        data={
+            "case": current.case_id,
+            "activity": current.activity_id,
+            "due_at": held.isoformat() if held else None,
+        },
+    )
+    return current
+
+
+@transaction.atomic
+def resume_task(actor: Any, task: TaskRef, *, request: HttpRequest | None = None) -> Task:
+    """Restart the SLA clock of a suspended task (the awaited answer has come).
+
+    The due time held back moves forward by the office time (working calendar of the
+    office) that passed while suspended, and so does the case's limit when it has one;
+    that time adds up in ``paused_seconds`` and does not count as the officer's work.
+    """
+    current = _load(task, actor)
+    _require_open_case(current.case)
+    if current.state not in LIVE_STATES or current.suspended_at is None:
+        raise WorkflowError(ErrorCode.NOT_SUSPENDED)
+    if not _may_pause(actor, current):
+        raise WorkflowError(ErrorCode.NOT_ASSIGNEE)
+    now = timezone.now()
+    calendar = calendar_for(current.office, version=getattr(current, "_holidays_version", None))
+    paused = calendar.working_time_between(current.suspended_at, now)
+    seconds = int(paused.total_seconds())
+    held = current.suspended_due_at
+    due = calendar.add_working(held, paused) if held is not None else None
+    won = Task.objects.filter(
+        pk=current.pk, state__in=LIVE_STATES, suspended_at=current.suspended_at
+    ).update(
+        suspended_at=None,
+        suspended_due_at=None,
+        suspend_reason="",
+        due_at=due,
+        paused_seconds=F("paused_seconds") + seconds,
+    )
+    if not won:
+        raise WorkflowError(ErrorCode.NOT_SUSPENDED)
+    since = current.suspended_at
+    current.suspended_at, current.suspended_due_at, current.suspend_reason = None, None, ""
+    current.due_at = due
+    current.paused_seconds += seconds
+    case = current.case
+    limit = None
+    if case.due_at is not None:
+        limit = calendar.add_working(case.due_at, paused)
+        Case.objects.filter(pk=case.pk).update(due_at=limit)
+        case.due_at = limit
+    data = {
+        "paused_seconds": seconds,
+        "since": since.isoformat(),
+        "due_at": due.isoformat() if due else None,
+        "case_due_at": limit.isoformat() if limit else None,
+    }
+    _add_events(_event(case, EventKind.RESUMED, actor, now, task=current, data=data))
+    record_event(
+        actor,
+        "sop.task.resume",
+        current,
+        office=current.office,
+        request=request,
+        data={"case": case.pk, "activity": current.activity_id, **data},
     )
     return current
 
@@ -584,16 +751,21 @@ def _finish(
             handlers.run_checks(sop.code, ctx)
         except handlers.StepRefused as refused:
             raise WorkflowError(ErrorCode.STEP_REFUSED, refused.message) from None
+    # After the checks, whose message says more (e.g. which files the citizen still owes).
+    if current.suspended_at is not None:
+        raise WorkflowError(ErrorCode.TASK_SUSPENDED)
 
     now = timezone.now()
     calendar = calendar_for(current.office, version=getattr(current, "_holidays_version", None))
-    work = calendar.working_time_between(current.started_at, now)
+    # Office time taken, without the time the task spent suspended (waiting for others).
+    taken = calendar.working_time_between(current.started_at, now).total_seconds()
+    work = max(0, int(taken) - current.paused_seconds)
     within = None if current.due_at is None else now <= current.due_at
     new_state = TaskState.RETURNED if returning else TaskState.DONE
     won = _update_if(
         Task,
         current.pk,
-        {"state": TaskState.CLAIMED, "assignee": actor.pk},
+        {"state": TaskState.CLAIMED, "assignee": actor.pk, "suspended_at": None},
         {
             "state": new_state,
             "completed_at": now,
@@ -602,7 +774,7 @@ def _finish(
             "output": output,
             "notes": notes,
             "on_behalf_of": behalf,
-            "work_seconds": int(work.total_seconds()),
+            "work_seconds": work,
             "within_standard": within,
         },
     )
@@ -610,7 +782,7 @@ def _finish(
         raise WorkflowError(ErrorCode.TASK_NOT_OPEN)
     current.state, current.completed_at, current.completed_by = new_state, now, actor
     current.outcome, current.output, current.notes = outcome, output, notes
-    current.on_behalf_of, current.work_seconds = behalf, int(work.total_seconds())
+    current.on_behalf_of, current.work_seconds = behalf, work
     current.within_standard = within
 
     events = [
@@ -638,7 +810,7 @@ def _finish(
             )
         )
 
-    next_task: Task | None = None
+    next_task: _Opened | None = None
     if end_recurrence:
         pass
     elif target is not None:
@@ -659,10 +831,10 @@ def _finish(
             case, sop, sop.activity(activity.next), calendar, now, previous=current
         )
     if next_task is None:
-        Case.objects.filter(pk=case.pk).update(state=CaseState.DONE, completed_at=now)
+        _update_if(Case, case.pk, {}, {"state": CaseState.DONE, "completed_at": now})
         case.state, case.completed_at = CaseState.DONE, now
         events.append(_event(case, EventKind.FINISHED, actor, now))
-    _insert(events)
+    _add_events(*events)
 
     if next_task is not None and next_task.return_reason:
         earlier = (
@@ -828,15 +1000,17 @@ def reassign(
     if not won:
         raise WorkflowError(ErrorCode.TASK_NOT_OPEN)
     current.state, current.assignee, current.claimed_at = TaskState.CLAIMED, to_user, now
-    _event(
-        current.case,
-        EventKind.REASSIGNED,
-        actor,
-        now,
-        task=current,
-        text=why,
-        data={"to": str(to_user.pk), "from": str(previous) if previous else None},
-    ).save()
+    _add_events(
+        _event(
+            current.case,
+            EventKind.REASSIGNED,
+            actor,
+            now,
+            task=current,
+            text=why,
+            data={"to": str(to_user.pk), "from": str(previous) if previous else None},
+        )
+    )
     sop = current.case.sop
     _notify(
         [to_user],
@@ -891,7 +1065,7 @@ def cancel(
         now,
         why[:500],
     )
-    _event(current, EventKind.CANCELLED, actor, now, text=why).save()
+    _add_events(_event(current, EventKind.CANCELLED, actor, now, text=why))
     record_event(
         actor,
         "sop.case.cancel",
@@ -900,6 +1074,7 @@ def cancel(
         request=request,
         data={"tasks": [t.pk for t in live]},
     )
+    handlers.run_on_cancel(current.sop.code, current, actor)
     return current
 
 
@@ -966,9 +1141,11 @@ def attach_file(
         raise WorkflowError(ErrorCode.TASK_NOT_OPEN)
     now = timezone.now()
     attachment = _store_attachment(actor, current, upload, task, now)
-    _event(
-        current, EventKind.ATTACHED, actor, now, task=task, data={"attachment": attachment.pk}
-    ).save()
+    _add_events(
+        _event(
+            current, EventKind.ATTACHED, actor, now, task=task, data={"attachment": attachment.pk}
+        )
+    )
     record_event(
         actor,
         "sop.attachment.add",
@@ -1034,17 +1211,13 @@ def mark_breaches(now: dt.datetime | None = None, *, batch: int = 500) -> int:
     """
     moment = now or timezone.now()
     flagged = 0
-    due = (
-        Task.objects.filter(state__in=LIVE_STATES, breached=False, due_at__lt=moment)
-        .select_related("case", "case__revision", "office", "assignee")
-        .order_by("due_at")[:batch]
-    )
+    due = overdue_tasks(moment)[:batch]
     for task in list(due):
         with transaction.atomic():
             if not Task.objects.filter(pk=task.pk, breached=False).update(breached=True):
                 continue
             sop = task.case.sop
-            _event(task.case, EventKind.BREACHED, None, moment, task=task).save()
+            _add_events(_event(task.case, EventKind.BREACHED, None, moment, task=task))
             text = _("Tugas %(act)s pada perkara %(ref)s melewati waktu baku.") % {
                 "act": _activity_label(sop, task.activity_id),
                 "ref": task.case.reference,
@@ -1060,6 +1233,14 @@ def mark_breaches(now: dt.datetime | None = None, *, batch: int = 500) -> int:
             flagged += 1
     cases = (
         Case.objects.filter(state=CaseState.OPEN, breached=False, due_at__lt=moment)
+        # The case's clock stops while its task waits suspended (resume moves the limit).
+        .exclude(
+            Exists(
+                Task.objects.filter(
+                    case=OuterRef("pk"), state__in=LIVE_STATES, suspended_at__isnull=False
+                )
+            )
+        )
         .select_related("office")
         .order_by("due_at")[:batch]
     )
@@ -1067,7 +1248,7 @@ def mark_breaches(now: dt.datetime | None = None, *, batch: int = 500) -> int:
         with transaction.atomic():
             if not Case.objects.filter(pk=case.pk, breached=False).update(breached=True):
                 continue
-            _event(case, EventKind.CASE_BREACHED, None, moment).save()
+            _add_events(_event(case, EventKind.CASE_BREACHED, None, moment))
             people: list[User] = []
             for live in case.live_tasks().select_related("office", "assignee"):
                 people.extend(_breach_recipients(live))

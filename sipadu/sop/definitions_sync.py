@@ -46,8 +46,8 @@ def reference_prefix(code: str) -> str:
     return initials if len(initials) >= 2 else code[:3].upper()
 
 
-def _version_key(version: str) -> tuple[Any, ...]:
-    # "2020" < "2022" < "2022.1": compare number parts as numbers.
+def version_key(version: str) -> tuple[Any, ...]:
+    """Sort key of a version: "2020" < "2022" < "2022.1" (number parts compared as numbers)."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-]", version))
 
 
@@ -84,7 +84,7 @@ def sync_text(text: str, *, source: str = "", actor: Any = None) -> tuple[SopRev
         source=source[:300],
     )
     current = definition.current
-    if current is None or _version_key(sop.version) >= _version_key(current.version):
+    if current is None or version_key(sop.version) >= version_key(current.version):
         definition.current = revision
         definition.name = sop.identity.name[:300]
         definition.save(update_fields=["current", "name"])

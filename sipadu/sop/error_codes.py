@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     FILE_TOO_LARGE = "file_too_large"
     NOT_RECURRING = "not_recurring"
     TEXT_TOO_LONG = "text_too_long"
+    TASK_SUSPENDED = "task_suspended"
+    NOT_SUSPENDED = "not_suspended"
 
 
 #: The default message of each code; actions may pass a more specific one.
@@ -61,6 +63,10 @@ MESSAGES: dict[ErrorCode, Any] = {
     ErrorCode.FILE_TOO_LARGE: _("Berkas terlalu besar."),
     ErrorCode.NOT_RECURRING: _("Kegiatan ini tidak berulang."),
     ErrorCode.TEXT_TOO_LONG: _("Teks terlalu panjang."),
+    ErrorCode.TASK_SUSPENDED: _(
+        "Tugas ini sedang ditangguhkan menunggu pihak lain; lanjutkan tugas terlebih dahulu."
+    ),
+    ErrorCode.NOT_SUSPENDED: _("Tugas ini tidak sedang ditangguhkan."),
 }
 
 

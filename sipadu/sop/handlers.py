@@ -59,6 +59,26 @@ Handler = Callable[[StepContext], None]
 
 _checks: dict[tuple[str, str], list[Handler]] = defaultdict(list)
 _actions: dict[tuple[str, str], list[Handler]] = defaultdict(list)
+#: Run when a case of an SOP is cancelled: ``func(case, actor)`` (SOP code → functions).
+_cancels: dict[str, list[Callable[[Any, Any], None]]] = defaultdict(list)
+
+
+def on_cancel(sop_code: str) -> Callable[[Callable[[Any, Any], None]], Callable[[Any, Any], None]]:
+    """Decorator: run ``func(case, actor)`` in the transaction that cancels a case of the SOP
+    (a domain app closes what it keeps for the case, e.g. a citizen's request)."""
+
+    def wrap(func: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        if func not in _cancels[sop_code]:
+            _cancels[sop_code].append(func)
+        return func
+
+    return wrap
+
+
+def run_on_cancel(sop_code: str, case: Any, actor: Any) -> None:
+    """Run the cancel handlers of the case's SOP in registration order."""
+    for func in tuple(_cancels.get(sop_code, ())):
+        func(case, actor)
 
 
 def _register(

@@ -39,6 +39,11 @@ def _parse(content_hash: str, text: str) -> SOP:
     return sop
 
 
+def parsed_sop(content_hash: str) -> SOP | None:
+    """The SOP of a revision this process has already parsed, else None (no query)."""
+    return _PARSED.get(content_hash)
+
+
 class SopDefinition(models.Model):
     """An SOP known to the system by its stable ``code`` (the YAML file's code).
 
@@ -169,7 +174,14 @@ class Case(models.Model):
 
     @property
     def sop(self) -> SOP:
-        """The SOP this case follows (its pinned revision, not the current file)."""
+        """The SOP this case follows (its pinned revision, not the current file).
+
+        The actions' task load attaches the parsed SOP (``_sop``) by the revision's content
+        hash without building the revision; otherwise the revision is read.
+        """
+        parsed = self.__dict__.get("_sop")
+        if parsed is not None:
+            return parsed
         return self.revision.sop
 
     def live_tasks(self) -> models.QuerySet[Task]:
@@ -290,6 +302,21 @@ class Task(models.Model):
         related_name="+",
         db_index=False,  # never searched by; one index fewer per completion
     )
+    # Suspension (the SLA clock paused while the task waits for someone outside the office,
+    # e.g. the citizen's missing files): ``due_at`` is NULL while suspended, so the breach
+    # job, the inbox order (``due_sort``) and the time left all see "no due time" without a
+    # special case; the due time held back is ``suspended_due_at``. On resume the due time
+    # moves forward by the office time spent suspended, which adds up in ``paused_seconds``
+    # and is left out of ``work_seconds``.
+    suspended_at = models.DateTimeField(_("ditangguhkan sejak"), null=True, blank=True)
+    suspended_due_at = models.DateTimeField(_("batas waktu tertahan"), null=True, blank=True)
+    # Database defaults too, so plain-SQL inserts that predate suspension keep working.
+    suspend_reason = models.CharField(
+        _("alasan penangguhan"), max_length=300, blank=True, default="", db_default=""
+    )
+    paused_seconds = models.PositiveIntegerField(
+        _("lama ditangguhkan (detik kerja)"), default=0, db_default=0
+    )
 
     class Meta:
         verbose_name = _("tugas")
@@ -312,9 +339,23 @@ class Task(models.Model):
                 condition=Q(due_sort__isnull=False),
                 name="task_inbox",
             ),
-            models.Index(fields=["assignee", "state", "due_at"], name="task_assignee"),
-            models.Index(fields=["state", "breached", "due_at"], name="task_breach"),
-            models.Index(fields=["activity_id", "state"], name="task_activity"),
+            # An officer's tasks (held, done): unclaimed tasks stay out of it, so creating a
+            # task writes one index page fewer.
+            models.Index(
+                fields=["assignee", "state", "due_at"],
+                condition=Q(assignee__isnull=False),
+                name="task_assignee",
+            ),
+            # The breach job: waiting tasks not yet flagged, by due time. Partial like the
+            # inbox, so a finished or flagged task leaves it; the job filters on
+            # ``due_sort__isnull=False`` and ``breached=False`` to match it. Look-ups by
+            # activity go through the inbox index (live tasks of an office) instead of an
+            # index of their own: every index on this table is written by each completion.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(due_sort__isnull=False, breached=False),
+                name="task_due",
+            ),
         ]
         constraints = [
             # Every seed SOP is a single path: a case has at most one task waiting.
@@ -350,6 +391,8 @@ class EventKind(models.TextChoices):
     CASE_BREACHED = "case_breached", _("Perkara melewati batas waktu")
     SCHEDULED = "scheduled", _("Kegiatan berulang dijadwalkan")
     FINISHED = "finished", _("Perkara selesai")
+    SUSPENDED = "suspended", _("Tugas ditangguhkan")
+    RESUMED = "resumed", _("Tugas dilanjutkan")
 
 
 class CaseEvent(AppendOnlyModel):

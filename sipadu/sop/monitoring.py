@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sipadu.core.models import Office, User
 from sipadu.sop.models import LIVE_STATES, SopDefinition, Task, TaskState
+from sipadu.sop.sla import calendar_for
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -102,7 +103,7 @@ def activity_stats(
     backlog = {
         (row["case__definition__code"], row["activity_id"]): (row["n"], row["late"])
         for row in _tasks(office, sop_code)
-        .filter(state__in=LIVE_STATES)
+        .filter(due_sort__isnull=False, state__in=LIVE_STATES)  # the inbox index
         .values("case__definition__code", "activity_id")
         .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=moment)))
     }
@@ -117,7 +118,6 @@ def activity_stats(
             values = times.get(key, [])
             oks = within.get(key, [])
             duration = activity.recurrence.every if activity.recurrence else activity.duration
-            minutes = duration.minutes
             open_n, late_n = backlog.get(key, (0, 0))
             rows.append(
                 ActivityStat(
@@ -128,7 +128,7 @@ def activity_stats(
                     activity=activity.text,
                     role_code=sop.role_of(activity.id),
                     standard=activity.duration.text,
-                    standard_seconds=_standard_seconds(activity, definition, minutes),
+                    standard_seconds=_standard_seconds(activity.id, duration, definition, office),
                     done=counts.get(key, 0),
                     median_seconds=percentile(values, 50),
                     p90_seconds=percentile(values, 90),
@@ -140,18 +140,24 @@ def activity_stats(
     return rows
 
 
-def _standard_seconds(activity: Any, definition: SopDefinition, minutes: int | None) -> int | None:
-    # Days depend on the office day length; the tasks themselves record what they allowed.
-    if minutes is not None:
-        return minutes * 60
+def _standard_seconds(
+    activity_id: str, duration: Any, definition: SopDefinition, office: Office | None
+) -> int | None:
+    # Days depend on the office day length: the office's calendar tells; across offices,
+    # the time one task recorded (any one: no order, so the scan stops at the first).
+    if duration.minutes is not None:
+        return int(duration.minutes) * 60
+    if office is not None:
+        length = calendar_for(office).working_length(duration)
+        return int(length.total_seconds()) if length is not None else None
     recorded = (
         Task.objects.filter(
-            case__definition=definition, activity_id=activity.id, standard_seconds__isnull=False
+            case__definition=definition, activity_id=activity_id, standard_seconds__isnull=False
         )
-        .values_list("standard_seconds", flat=True)
-        .first()
+        .order_by()
+        .values_list("standard_seconds", flat=True)[:1]
     )
-    return recorded
+    return next(iter(recorded), None)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ what the actions accept cannot drift apart.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +28,7 @@ class Move(StrEnum):
     REASSIGN = "reassign"
     CANCEL = "cancel"
     ATTACH = "attach"
+    RESUME = "resume"
 
 
 def roles_in(user: Any, office: Office | int) -> set[str]:
@@ -143,11 +145,32 @@ def allowed_actions(task: Task, user: Any) -> set[Move]:
         moves.update({Move.REASSIGN, Move.CANCEL})
     if task.state == TaskState.OPEN and may_take(task, roles):
         moves.add(Move.CLAIM)
-    if task.state == TaskState.CLAIMED and task.assignee_id == getattr(user, "pk", None):
+    mine = task.state == TaskState.CLAIMED and task.assignee_id == getattr(user, "pk", None)
+    if task.suspended_at is not None and task.state in LIVE_STATES and (mine or supervisor):
+        # The awaited answer came another way (e.g. files brought to the counter).
+        moves.add(Move.RESUME)
+    if mine:
         moves.add(Move.RELEASE)
-        if may_take(task, roles):
+        if may_take(task, roles) and task.suspended_at is None:
+            # A suspended task cannot be finished until it is resumed.
             activity = activity_of(task)
             moves.add(Move.DECIDE if activity.is_decision else Move.COMPLETE)
             if return_targets(task):
                 moves.add(Move.RETURN)
     return moves
+
+
+def overdue_tasks(moment: dt.datetime) -> QuerySet[Task]:
+    """Waiting tasks past their due time at ``moment`` and not yet flagged, oldest due first."""
+    return (
+        Task.objects.filter(
+            # due_sort IS NOT NULL and NOT breached match the partial index "task_due".
+            due_sort__isnull=False,
+            state__in=LIVE_STATES,
+            breached=False,
+            due_at__lt=moment,
+            suspended_at__isnull=True,
+        )
+        .select_related("case", "case__revision", "office", "assignee")
+        .order_by("due_at")
+    )

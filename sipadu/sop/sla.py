@@ -22,7 +22,7 @@ from django.utils import timezone
 from sipadu.core.models import Office
 from sipadu.sop.engine import Activity, Duration, DurationKind
 from sipadu.sop.engine.calendar import WorkingCalendar
-from sipadu.sop.models import Holiday, Task
+from sipadu.sop.models import LIVE_STATES, Holiday, Task
 
 #: How far back holidays are loaded: enough to measure the time of any task still open.
 HOLIDAY_LOOKBACK = dt.timedelta(days=800)
@@ -146,6 +146,8 @@ class Urgency(StrEnum):
     OK = "ok"
     NEAR = "near"
     OVERDUE = "overdue"
+    #: Suspended: waiting for someone outside the office, the clock stopped.
+    PAUSED = "paused"
 
 
 def time_left(task: Task, now: dt.datetime | None = None) -> dt.timedelta | None:
@@ -156,7 +158,12 @@ def time_left(task: Task, now: dt.datetime | None = None) -> dt.timedelta | None
 
 
 def urgency(task: Task, now: dt.datetime | None = None) -> Urgency:
-    """NONE without a due time, OVERDUE past it, NEAR in the last quarter of the standard."""
+    """NONE without a due time, OVERDUE past it, NEAR in the last quarter of the standard.
+
+    PAUSED while the task is suspended (it has no due time then).
+    """
+    if task.suspended_at is not None and task.state in LIVE_STATES:
+        return Urgency.PAUSED
     left = time_left(task, now)
     if left is None:
         return Urgency.NONE

@@ -7,7 +7,6 @@ exactly what is shipped, including a file that fails to load, listed with its pr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from sipadu.sop.definitions_sync import version_key
 from sipadu.sop.engine import DEFINITIONS_DIR, SOP, DefinitionError, definition_files
 from sipadu.sop.engine import load_definition as engine_load_definition
 from sipadu.sop.render import body_html, document_css, layout, render_document
@@ -75,17 +75,12 @@ def catalogue_entries() -> list[CatalogueEntry]:
     return entries
 
 
-def _version_key(version: str) -> tuple[tuple[int, str], ...]:
-    """Natural sort key of a version ("2020" < "2020.2" < "2021")."""
-    return tuple((int(p), "") if p.isdigit() else (0, p) for p in re.split(r"[.\-]", version))
-
-
 def find_entry(code: str) -> CatalogueEntry | None:
     """The entry of the newest version of SOP ``code``, or None when there is none."""
     found = [e for e in catalogue_entries() if e.sop is not None and e.sop.code == code]
     if not found:
         return None
-    return max(found, key=lambda e: _version_key(e.sop.version if e.sop else ""))
+    return max(found, key=lambda e: version_key(e.sop.version if e.sop else ""))
 
 
 def _not_found(request: HttpRequest, code: str) -> HttpResponse:

@@ -113,6 +113,7 @@ def decorate(tasks: list[Task], now: dt.datetime | None = None) -> list[Task]:
             "overdue": "sla-late",
             "near": "sla-near",
             "ok": "sla-ok",
+            "paused": "sla-paused",
         }.get(str(task.urgency), "")
     return tasks
 
@@ -392,7 +393,8 @@ def _form_error(form: Any) -> str:
 @login_required
 @require_POST
 def task_move(request: HttpRequest, reference: str, pk: int, move: str) -> HttpResponse:
-    """Complete, decide, return or reassign the case's task ``pk`` (a form on the case page)."""
+    """Complete, decide, return, reassign or resume the case's task ``pk`` (a form on the case
+    page)."""
     case = case_or_404(request, reference)
     task = _live_task(case, pk)
     user = request.user
@@ -456,6 +458,9 @@ def task_move(request: HttpRequest, reference: str, pk: int, move: str) -> HttpR
                 user, task.pk, target, reason=form.cleaned_data["reason"], request=request
             )
             done = _("Tugas dialihkan.")
+        elif move == "resume":
+            actions.resume_task(user, task.pk, request=request)
+            done = _("Tugas dilanjutkan; waktu baku berjalan lagi.")
         else:
             raise Http404
     except WorkflowError as refused:
@@ -588,7 +593,10 @@ def search(request: HttpRequest) -> HttpResponse:
 def notifications_read(request: HttpRequest) -> HttpResponse:
     """Mark the user's notifications as read: the ``id`` values posted, or all when none is."""
     posted = request.POST.getlist("id")
-    ids = [int(v) for v in posted if v.isdigit()] if posted else None
+    # Notification ids are positive integers; anything else posted is ignored.
+    ids: list[int] | None = None
+    if posted:
+        ids = [int(v) for v in posted if v.isascii() and v.isdigit() and len(v) <= 18]
     marked = actions.mark_notifications_read(request.user, ids, request=request)
     if marked:
         messages.success(

@@ -7,27 +7,42 @@ back a statement or a full sort of the queue.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from sipadu.audit import rawsql
 from sipadu.audit.models import AuditEvent
 from sipadu.audit.services import verify
 from sipadu.sop import actions, handlers
-from sipadu.sop.models import NO_DUE_TIME, Holiday, HolidayKind, Notification, Task, TaskState
-from sipadu.sop.queries import inbox_for
+from sipadu.sop import models as sop_models
+from sipadu.sop.models import (
+    NO_DUE_TIME,
+    Case,
+    CaseEvent,
+    Holiday,
+    HolidayKind,
+    Notification,
+    Task,
+    TaskState,
+)
+from sipadu.sop.queries import inbox_for, overdue_tasks
 from sipadu.sop.sla import calendar_for, holidays_version
 from sipadu.sop.tests.runtime_support import live, loaded, taker, world
 
 __all__ = ["loaded", "world"]
 
-#: Statements of a completion: load (task, case, revision, roles, holiday version), the
-#: conditional UPDATE, the next task, the timeline event, and the audit head read, entry
-#: and head move. Inside a test's transaction the action's atomic block adds a SAVEPOINT
-#: and its RELEASE.
+#: Statements of a completion: load (task, case, office, the revision's content hash,
+#: roles, holiday version), the conditional UPDATE, the next task, the timeline event, and
+#: the audit head read, entry and head move. Inside a test's transaction the action's atomic
+#: block adds a SAVEPOINT and its RELEASE. (The hot path runs on the driver's cursor; while
+#: queries are captured, as here, it goes through Django's wrapper so each one is counted.)
 COMPLETION_STATEMENTS = 7
 CLAIM_STATEMENTS = 6
 SAVEPOINT_PAIR = 2
@@ -166,3 +181,85 @@ def test_case_link_points_at_the_case_page(world: dict[str, Any]) -> None:
     staff = world["balangan"]
     case = actions.start_case(staff["operator-layanan"], "dik-jamila-mewa", staff["office"])
     assert actions.case_link(case) == f"/kerja/perkara/{case.reference}/"
+
+
+def test_completion_with_a_cold_sop_cache_reads_the_revision(
+    world: dict[str, Any], no_domain_handlers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = world["balangan"]
+    task, user = _claimed(staff)
+    monkeypatch.setattr(sop_models, "_PARSED", {})
+    with CaptureQueriesContext(connection) as queries:
+        done = actions.complete(user, task.pk, output="ok")
+    assert done.state == TaskState.DONE
+    # One more statement than warm: the revision, read to parse it once.
+    assert len(queries) <= COMPLETION_STATEMENTS + 1 + SAVEPOINT_PAIR
+    assert any("sop_soprevision" in q["sql"] for q in queries.captured_queries)
+    assert live(task.case).activity_id == "kesesuaian-siak"
+
+
+def _samples(field: Any) -> list[Any]:
+    kind = field.target_field.get_internal_type() if field.is_relation else None
+    kind = kind or field.get_internal_type()
+    wita = ZoneInfo("Asia/Makassar")
+    samples: dict[str, list[Any]] = {
+        "CharField": ["", "open", TaskState.OPEN, None],
+        "TextField": ["", "catatan ✓", None],
+        "BooleanField": [True, False, None, 1],
+        "DateTimeField": [
+            dt.datetime(2026, 12, 23, 7, 50, 1, 5, tzinfo=dt.UTC),
+            dt.datetime(2026, 12, 23, 15, 50, tzinfo=wita),
+            None,
+        ],
+        "UUIDField": [uuid.uuid4(), str(uuid.uuid4()), None],
+        "JSONField": [{}, {"a": [1, "x"]}, None],
+        "GenericIPAddressField": ["10.1.2.3", None],
+    }
+    if "Integer" in kind or "AutoField" in kind:
+        return [0, 7, 2**40, None]
+    return samples.get(kind, [])
+
+
+@pytest.mark.parametrize("model", [Task, CaseEvent, Case, AuditEvent])
+@pytest.mark.django_db
+def test_value_shortcuts_prepare_as_the_fields_do(model: Any) -> None:
+    checked = 0
+    for field in model._meta.concrete_fields:
+        if field.generated:
+            continue
+        prep = rawsql.preparer(field, connection.vendor)
+        for value in _samples(field):
+            expected = field.get_db_prep_save(value, connection)
+            got = prep(value, connection)
+            assert type(got) is type(expected), (field.name, value)
+            # psycopg's Jsonb wrapper compares by identity: compare what it wraps.
+            assert getattr(got, "obj", got) == getattr(expected, "obj", expected), field.name
+            checked += 1
+    assert checked > 10
+
+
+@pytest.mark.django_db(transaction=False)
+def test_plain_sql_errors_are_djangos(world: dict[str, Any]) -> None:
+    staff = world["balangan"]
+    case = actions.start_case(staff["operator-layanan"], "dik-jamila-mewa", staff["office"])
+    task = live(case)
+    twin = {"case_id": case.pk, "office_id": task.office_id, "activity_id": "x"}
+    twin |= {"role_code": "r", "queue_role": "r", "started_at": task.started_at}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rawsql.insert(connection, "sop.Task", twin)  # a second live task of the case
+    assert Task.objects.filter(case=case).count() == 1
+
+
+def test_breach_job_reads_only_waiting_unflagged_tasks_by_due_time(
+    world: dict[str, Any],
+) -> None:
+    staff = world["balangan"]
+    actions.start_case(staff["operator-layanan"], "dik-jamila-mewa", staff["office"])
+    later = timezone.now() + dt.timedelta(days=30)
+    assert overdue_tasks(later).count() == 1
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL picks among the partial indexes by table size")
+    sql, params = overdue_tasks(later)[:500].query.sql_with_params()
+    plan = _plan(sql, params)
+    assert "task_due" in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan and "Sort Key" not in plan, plan

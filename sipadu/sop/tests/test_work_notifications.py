@@ -55,3 +55,14 @@ def test_mark_read_needs_post_and_login(world: dict[str, Any]) -> None:
     assert anonymous.status_code == 302
     assert anonymous.url.startswith(resolve_url(settings.LOGIN_URL))
     assert Notification.objects.filter(read=False).count() == 1
+
+
+def test_odd_ids_are_ignored_not_a_server_error(world: dict[str, Any]) -> None:
+    me = world["balangan"]["operator-layanan"]
+    note = Notification.objects.create(user=me, text="x", created_at=timezone.now())
+    response = client_for(me).post(
+        reverse("kerja:notifications_read"), {"id": ["²", "9" * 30, "-1", "abc"]}
+    )
+    assert response.status_code == 302
+    # Only odd ids were posted: nothing is marked (not "all of them" either).
+    assert Notification.objects.get(pk=note.pk).read is False
