@@ -7,10 +7,12 @@ replaces all of this by its BSrE certificate (remote provider) or installs its o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -300,21 +302,42 @@ def init_demo_ca(
     """
     keys = keys_dir or config.keys_dir()
     report = InitReport()
-    ca = load_or_create_ca(
-        force=force, algorithm=algorithm, keys_dir=keys, trust_dir=trust_dir, report=report
-    )
-    fresh_ca = (keys / ROOT_CERT_NAME) in report.created
-    for code in offices or DEMO_OFFICES:
-        office_name = DEMO_OFFICES.get(code, code)
-        key_id = signer_key_id(code)
-        path = keys / f"{key_id}.p12"
-        if path.exists() and (keys / f"{key_id}.pass").exists() and not (force or fresh_ca):
-            report.kept.append(path)
-            continue
-        common_name = office_name.replace(
-            "Dinas Kependudukan dan Pencatatan Sipil", "Kepala Dinas Dukcapil"
+    with _exclusive(keys):
+        ca = load_or_create_ca(
+            force=force, algorithm=algorithm, keys_dir=keys, trust_dir=trust_dir, report=report
         )
-        report.created.append(
-            issue_signer(ca, key_id, common_name, office_name, algorithm=algorithm, keys_dir=keys)
-        )
+        fresh_ca = (keys / ROOT_CERT_NAME) in report.created
+        for code in offices or DEMO_OFFICES:
+            office_name = DEMO_OFFICES.get(code, code)
+            key_id = signer_key_id(code)
+            path = keys / f"{key_id}.p12"
+            if path.exists() and (keys / f"{key_id}.pass").exists() and not (force or fresh_ca):
+                report.kept.append(path)
+                continue
+            common_name = office_name.replace(
+                "Dinas Kependudukan dan Pencatatan Sipil", "Kepala Dinas Dukcapil"
+            )
+            report.created.append(
+                issue_signer(
+                    ca, key_id, common_name, office_name, algorithm=algorithm, keys_dir=keys
+                )
+            )
     return report
+
+
+@contextlib.contextmanager
+def _exclusive(keys: Path) -> Iterator[None]:
+    """One process at a time creates the demo CA and keys in a folder.
+
+    Two processes starting on an empty data directory at once (the web process and the
+    worker, or two test workers sharing one) would otherwise each create a CA and overwrite
+    each other's files, leaving signer keys that do not chain to the trusted root.
+    """
+    keys.mkdir(parents=True, exist_ok=True)
+    fd = os.open(keys / ".init-demo-ca.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "rb+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -7,6 +7,8 @@ Environment variables (all optional):
 - ``SIPADU_SIGNING_REMOTE_USER`` / ``SIPADU_SIGNING_REMOTE_PASSWORD``: HTTP Basic credentials
   of this application at the remote service.
 - ``SIPADU_SIGNING_REMOTE_TIMEOUT``: seconds to wait for the remote service (default 30).
+- ``SIPADU_SIGNING_REMOTE_NIK_<KEY_ID>``: the NIK under which the holder of key ``<KEY_ID>``
+  (e.g. ``BALANGAN_KEPALA_DINAS``) has his certificate at the remote service.
 - ``SIPADU_TSA_URL``: RFC 3161 timestamp authority; when set, signatures are PAdES B-T.
 - ``SIPADU_TSA_TIMEOUT``: seconds to wait for the TSA (default 10).
 - ``SIPADU_KEY_PASSWORD_<KEY_ID>``: password of ``keys/<key_id>.p12`` (key id upper-cased,
@@ -54,6 +56,11 @@ def remote_credentials() -> tuple[str, str] | None:
     return user, os.environ.get("SIPADU_SIGNING_REMOTE_PASSWORD", "")
 
 
+def remote_nik(key_id: str) -> str:
+    """The NIK of the signer ``key_id`` at the remote service ('' if not configured)."""
+    return os.environ.get(remote_nik_env_name(key_id), "").strip()
+
+
 def _seconds(name: str, default: float) -> float:
     """A positive number of seconds from the environment, or the default if unset or bad."""
     raw = os.environ.get(name, "").strip()
@@ -79,6 +86,15 @@ def tsa_timeout() -> float:
     return _seconds("SIPADU_TSA_TIMEOUT", 10.0)
 
 
+def _key_suffix(key_id: str) -> str:
+    return key_id.upper().replace("-", "_").replace(".", "_")
+
+
 def key_password_env_name(key_id: str) -> str:
     """Environment variable holding the password of one key file."""
-    return "SIPADU_KEY_PASSWORD_" + key_id.upper().replace("-", "_").replace(".", "_")
+    return "SIPADU_KEY_PASSWORD_" + _key_suffix(key_id)
+
+
+def remote_nik_env_name(key_id: str) -> str:
+    """Environment variable holding the remote-service NIK of the holder of one key id."""
+    return "SIPADU_SIGNING_REMOTE_NIK_" + _key_suffix(key_id)

@@ -17,6 +17,8 @@ class SigningErrorCode(StrEnum):
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_NOT_FOUND = "certificate_not_found"
     WRONG_PASSPHRASE = "wrong_passphrase"  # noqa: S105 - a code, not a password
+    PASSPHRASE_REQUIRED = "passphrase_required"  # noqa: S105 - a code, not a password
+    SIGNER_NOT_CONFIGURED = "signer_not_configured"
     CLIENT_REJECTED = "client_rejected"
     SERVICE_UNAVAILABLE = "service_unavailable"
     SERVICE_ERROR = "service_error"
@@ -51,6 +53,12 @@ MESSAGES = {
         "Passphrase TTE salah. Dokumen belum ditandatangani; silakan ulangi dengan "
         "passphrase yang benar."
     ),
+    SigningErrorCode.PASSPHRASE_REQUIRED: _("Passphrase TTE belum dimasukkan."),
+    SigningErrorCode.SIGNER_NOT_CONFIGURED: _(
+        "Penanda tangan belum dikonfigurasi untuk layanan TTE: pengaturan %(setting)s "
+        "(NIK pemilik sertifikat) belum diisi. Dokumen belum ditandatangani; hubungi "
+        "administrator."
+    ),
     SigningErrorCode.CLIENT_REJECTED: _(
         "Aplikasi ini ditolak oleh layanan TTE (akun klien tidak sah). Hubungi administrator."
     ),
@@ -73,22 +81,57 @@ MESSAGES = {
 # Errors worth retrying later without changing anything (the service or the TSA was down).
 RETRYABLE = frozenset({SigningErrorCode.SERVICE_UNAVAILABLE, SigningErrorCode.TSA_UNAVAILABLE})
 
+# Errors of the signer's set-up rather than of one document: every further document of the
+# same signer would fail the same way, so a batch stops at the first one.
+CONFIGURATION = frozenset(
+    {
+        SigningErrorCode.KEY_NOT_FOUND,
+        SigningErrorCode.KEY_PASSWORD_MISSING,
+        SigningErrorCode.KEY_PASSWORD_FILE_UNSAFE,
+        SigningErrorCode.KEY_UNREADABLE,
+        SigningErrorCode.CERTIFICATE_EXPIRED,
+        SigningErrorCode.CERTIFICATE_NOT_FOUND,
+        SigningErrorCode.SIGNER_NOT_CONFIGURED,
+        SigningErrorCode.CLIENT_REJECTED,
+        SigningErrorCode.PROVIDER_UNKNOWN,
+    }
+)
+
+# Errors that stop a batch: the configuration ones and a refused or missing passphrase (a
+# TTE service locks the signer's account after repeated wrong passphrases).
+STOPS_BATCH = CONFIGURATION | {
+    SigningErrorCode.WRONG_PASSPHRASE,
+    SigningErrorCode.PASSPHRASE_REQUIRED,
+}
+
 
 class SigningError(Exception):
     """A signature could not be made; ``message`` is safe to show to the officer."""
 
-    def __init__(self, code: SigningErrorCode, detail: str = "") -> None:
+    def __init__(
+        self, code: SigningErrorCode, detail: str = "", *, params: dict[str, str] | None = None
+    ) -> None:
+        """``params`` fill the placeholders of the code's message (e.g. ``setting``, the name
+        of a missing environment variable): never a NIK, a name or a passphrase."""
         self.code = code
         # ``detail`` is for logs only (never shown to citizens, never holds a NIK or passphrase).
         self.detail = detail
+        self.params = dict(params or {})
         super().__init__(f"{code}: {detail}" if detail else str(code))
 
     @property
     def message(self) -> str:
         """The Indonesian (or active-language) message for people."""
-        return str(MESSAGES[self.code])
+        text = str(MESSAGES[self.code])
+        return text % self.params if self.params else text
 
     @property
     def retryable(self) -> bool:
         """True when the same request may succeed later unchanged."""
         return self.code in RETRYABLE
+
+    @property
+    def stops_batch(self) -> bool:
+        """True when signing further documents for the same signer would fail the same way
+        (or count more wrong passphrases against his account)."""
+        return self.code in STOPS_BATCH

@@ -35,6 +35,9 @@ class SigningProvider(abc.ABC):
     """Produces a PAdES signature on a PDF for a signer."""
 
     name: str = ""
+    #: True when the signer must type a passphrase for each signing session (a remote TTE
+    #: service holding his key); the TTE forms then ask for it.
+    asks_passphrase: bool = False
 
     @abc.abstractmethod
     def sign(

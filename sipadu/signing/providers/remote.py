@@ -46,6 +46,8 @@ def _error_from_response(response: httpx.Response) -> SigningError:
 class RemoteProvider(SigningProvider):
     """Client of a remote TTE signing service (BSrE-style)."""
 
+    asks_passphrase = True
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -71,9 +73,21 @@ class RemoteProvider(SigningProvider):
         if not self.base_url:
             raise SigningError(SigningErrorCode.SERVICE_UNAVAILABLE, "no remote URL configured")
         if not signer.nik:
-            raise SigningError(SigningErrorCode.CERTIFICATE_NOT_FOUND, "signer has no NIK")
+            # A set-up problem, not the service's "no certificate for this NIK": name the
+            # setting to fill in (its name only; there is no NIK to show).
+            setting = (
+                config.remote_nik_env_name(signer.key_id)
+                if signer.key_id
+                else config.remote_nik_env_name("<KEY_ID>")
+            )
+            raise SigningError(
+                SigningErrorCode.SIGNER_NOT_CONFIGURED,
+                f"{setting} is not set",
+                params={"setting": setting},
+            )
         if not signer.passphrase:
-            raise SigningError(SigningErrorCode.WRONG_PASSPHRASE, "empty passphrase")
+            # Never send an empty passphrase: the service would count it as a wrong one.
+            raise SigningError(SigningErrorCode.PASSPHRASE_REQUIRED, "no passphrase given")
         fields = {
             "nik": signer.nik,
             "passphrase": signer.passphrase,

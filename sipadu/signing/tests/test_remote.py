@@ -66,10 +66,40 @@ def test_wrong_passphrase_gets_a_clear_message(fake_bsre: RunningBsre, unsigned_
     error = _error(fake_bsre, unsigned_pdf, passphrase="salah")
     assert error.code is SigningErrorCode.WRONG_PASSPHRASE
     assert error.message.startswith("Passphrase TTE salah")
-    assert not error.retryable
-    assert _error(fake_bsre, unsigned_pdf, passphrase="").code is (
-        SigningErrorCode.WRONG_PASSPHRASE
+    assert not error.retryable and error.stops_batch
+
+
+def test_no_passphrase_is_refused_before_calling_the_service(
+    fake_bsre: RunningBsre, unsigned_pdf: bytes
+) -> None:
+    error = _error(fake_bsre, unsigned_pdf, passphrase="")
+    assert error.code is SigningErrorCode.PASSPHRASE_REQUIRED
+    assert error.message == "Passphrase TTE belum dimasukkan."
+    assert not error.retryable and error.stops_batch
+    assert fake_bsre.app.received == []  # an empty passphrase never counts as a wrong one
+
+
+def test_missing_nik_setting_names_the_variable(
+    fake_bsre: RunningBsre, unsigned_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sipadu.signing import config
+
+    monkeypatch.delenv("SIPADU_SIGNING_REMOTE_NIK_BALANGAN_KEPALA_DINAS", raising=False)
+    signer = SignerRef(
+        key_id="balangan-kepala-dinas",
+        nik=config.remote_nik("balangan-kepala-dinas"),
+        passphrase=fake_bsre.passphrase,
     )
+    with pytest.raises(SigningError) as caught:
+        get_provider("remote").sign(unsigned_pdf, signer=signer)
+    error = caught.value
+    assert error.code is SigningErrorCode.SIGNER_NOT_CONFIGURED
+    assert "SIPADU_SIGNING_REMOTE_NIK_BALANGAN_KEPALA_DINAS" in error.message
+    assert "Sertifikat elektronik" not in error.message  # not the service's "no certificate"
+    assert not error.retryable and error.stops_batch
+    assert fake_bsre.app.received == []
+    # Without a key id (a bare SignerRef) the message still names the setting's pattern.
+    assert "SIPADU_SIGNING_REMOTE_NIK_<KEY_ID>" in _error(fake_bsre, unsigned_pdf, nik="").message
 
 
 def test_unknown_nik_and_expired_certificate(
