@@ -26,6 +26,7 @@ from .models import (
 )
 from .names import fold_name, phonetic_key
 from .nik import decode_kk, decode_nik
+from .search import remember_names
 
 
 class RegistryError(ValueError):
@@ -76,6 +77,8 @@ def _validate(p: Penduduk) -> None:
     _desa(p.desa_id)
     p.name_folded = fold_name(p.full_name)
     p.name_key = phonetic_key(p.full_name)
+    # The caller saves in this transaction: approximate search must know the name's words.
+    remember_names([p.name_folded])
 
 
 @transaction.atomic

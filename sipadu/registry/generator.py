@@ -28,6 +28,7 @@ from . import coverage
 from .models import RECORD_FIELDS, Keluarga, MaritalStatus, Penduduk, Relationship
 from .names import fold_name, phonetic_key
 from .nik import encode_kk, encode_nik
+from .search import remember_names
 
 FALLBACK_POPULATION = 100_000
 BATCH = 5000
@@ -514,6 +515,7 @@ def _flush(builder: _Builder, ref: dt.date) -> tuple[int, int]:
             people,
         )
     coverage.apply_deltas(deltas)
+    remember_names(row["name_folded"] for row in builder.people)
     counts = len(builder.people), len(builder.families)
     builder.people, builder.families = [], []
     return counts

@@ -12,11 +12,15 @@ difference each row makes, like any other action.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import dataclasses
 import datetime as dt
+import fcntl
 import functools
 import io
 import json
+import marshal
 import multiprocessing
 import os
 import re
@@ -52,8 +56,9 @@ from .models import (
     Religion,
     Sex,
 )
-from .names import fold_name, phonetic_key
+from .names import fold_name, word_key
 from .nik import decode_kk, decode_nik
+from .search import remember_words
 
 BATCH_SIZE = 10_000
 
@@ -521,26 +526,35 @@ def detect_encoding(path: str) -> str:
 
 
 class _CountingReader(io.RawIOBase):
-    """Wraps a binary file to report how many bytes have been read (progress)."""
+    """Wraps a binary file to report how many bytes have been read (progress), reading at
+    most ``limit`` bytes when given (one stretch of the file for one reader process)."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], limit: int | None = None) -> None:
         self.raw = raw
         self.count = 0
+        self.limit = limit
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self.raw.read(len(buffer))
+        wanted = len(buffer)
+        if self.limit is not None:
+            wanted = min(wanted, self.limit - self.count)
+        data = self.raw.read(wanted) if wanted > 0 else b""
         buffer[: len(data)] = data
         self.count += len(data)
         return len(data)
 
 
 def read_csv(
-    path: str, encoding: str = ""
+    path: str, encoding: str = "", span: Span | None = None
 ) -> tuple[list[str], Iterator[tuple[int, list[Any]]], Callable[[], float]]:
-    """Header, (line, values) rows and a progress fraction function for a CSV file."""
+    """Header, (line, values) rows and a progress fraction function for a CSV file.
+
+    With a ``span`` (see :func:`csv_spans`) the rows are those of that stretch of the file
+    only, numbered as lines of the whole file.
+    """
     encoding = encoding or detect_encoding(path)
     size = os.path.getsize(path) or 1
     raw = _CountingReader(open(path, "rb"))  # noqa: SIM115 - closed by the row iterator
@@ -552,25 +566,99 @@ def read_csv(
     delimiter = max((";", ",", "\t", "|"), key=sample.count)
     reader = csv.reader(itertools_chain([sample], text), delimiter=delimiter, strict=True)
     header = next(reader)
+    lines_before = 0
+    if span is not None:
+        text.close()
+        start, end, lines_before = span
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the row iterator
+        handle.seek(start)
+        raw = _CountingReader(handle, end - start)
+        size = max(1, end - start)
+        text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding=encoding, newline="")
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
             for values in reader:
-                if not any(v.strip() for v in values):
+                # A blank line is skipped (the first value decides for almost every row).
+                if not (values and values[0].strip()) and not any(v.strip() for v in values):
                     continue
-                yield reader.line_num, values
+                yield lines_before + reader.line_num, values
         except csv.Error as exc:
             raise FileError(
                 _(
                     "Baris %(line)d tidak dapat dibaca (%(error)s): berkas terpotong atau tanda "
                     "kutip tidak ditutup."
                 )
-                % {"line": reader.line_num + 1, "error": exc}
+                % {"line": lines_before + reader.line_num + 1, "error": exc}
             ) from exc
         finally:
             text.close()
 
     return header, rows(), lambda: raw.count / size
+
+
+#: A stretch of a CSV file's data lines: start and end byte offsets (each at the start of a
+#: line) and the number of lines before it, so that rows keep their line numbers.
+Span = tuple[int, int, int]
+
+
+def csv_spans(path: str, encoding: str, parts: int) -> list[Span] | None:
+    """Split a CSV file's data lines into ``parts`` stretches of about equal size, cut at
+    record ends, for as many reader processes; None when the file cannot be cut.
+
+    Only the bytes before the last cut are read. A cut is a record end when an even number of
+    quote characters comes before it (a quoted field, line breaks included, holds an even
+    number), so a cut that falls inside a quoted field moves on line by line. Line numbers
+    count line ends as the CSV reader does (``\n``, ``\r\n`` and a lone ``\r``). Encodings
+    whose line end is not the byte ``\n`` (UTF-16) are read by one process.
+    """
+    if parts < 2 or encoding not in ("utf-8", "utf-8-sig", "cp1252"):
+        return None
+    size = os.path.getsize(path)
+    lines = quotes = 0
+
+    def count(data: bytes) -> None:
+        nonlocal lines, quotes
+        quotes += data.count(b'"')
+        lines += data.count(b"\n")
+        if b"\r" in data:  # a lone carriage return ends a line too
+            lines += data.count(b"\r") - data.count(b"\r\n")
+
+    with open(path, "rb") as handle:
+        count(handle.readline())  # the header
+        first = start = handle.tell()
+        lines_at_start = lines
+        spans: list[Span] = []
+        for i in range(1, parts):
+            handle.seek(max(start, first + (size - first) * i // parts))
+            handle.readline()  # to the end of the line the target falls in
+            cut = handle.tell()
+            handle.seek(start)
+            left = cut - start
+            while left > 0:
+                chunk = handle.read(min(left, 8 << 20))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                if chunk.endswith(b"\r") and left > 0:  # keep a \r\n pair in one chunk
+                    extra = handle.read(1)
+                    chunk += extra
+                    left -= len(extra)
+                count(chunk)
+            while quotes % 2:  # inside a quoted field: on to the next line end
+                line = handle.readline()
+                if not line:
+                    return None
+                count(line)
+                cut = handle.tell()
+            if cut >= size:
+                break
+            spans.append((start, cut, lines_at_start))
+            lines_at_start = lines
+            start = cut
+        spans.append((start, size, lines_at_start))
+    return spans if len(spans) >= 2 else None
 
 
 def itertools_chain(first: list[str], rest: IO[str]) -> Iterator[str]:
@@ -857,6 +945,7 @@ class Batch:
     heads: list[tuple[str, str, str]]
     total: int
     fraction: float
+    words: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -872,6 +961,8 @@ class Plan:
     bounds: coverage.AgeBounds
     today: dt.date
     batch_size: int
+    #: The stretch of a CSV file this reader checks (None: the whole file).
+    span: Span | None = None
 
 
 class RowChecker:
@@ -931,10 +1022,12 @@ class RowChecker:
         self.nik_date_memo: dict[tuple[str, str], str] = {}
         self.desa_memo: dict[Any, str] = {}
         self.kk_memo: dict[str, str] = {}
+        self.kk_dates: set[str] = set()  # DDMMYY issue dates seen valid (at most 36,525)
         self.flag_memo: dict[str, bool] = {}
         self.date_memo: dict[str, str] = {}
         self.alive_memo: dict[str, bool] = {}
         self.word_keys: dict[str, str] = {}
+        self.new_words: dict[str, str] = {}
 
     @staticmethod
     def _template() -> list[Any]:
@@ -1014,21 +1107,38 @@ class RowChecker:
         return code
 
     def _kk(self, raw: Any) -> str:
+        if len(self.kk_memo) > 50_000:
+            self.kk_memo.clear()
+        # Fast path (members of a family are usually consecutive, so most KKs are new here):
+        # a well-formed number whose issue date (DDMMYY) was already seen valid.
+        number = raw.strip() if isinstance(raw, str) else ""
+        if (
+            len(number) == 16
+            and number.isdigit()
+            and number[:2] != "00"
+            and number[2:4] != "00"
+            and number[4:6] != "00"
+            and number[12:] != "0000"
+            and number[6:12] in self.kk_dates
+        ):
+            self.kk_memo[raw] = number
+            return number
         number = _number(raw, "no_kk", _KK_LABEL)
         if not number:
             return ""
         kk = decode_kk(number, today=self.today)
         if not kk.valid:
             raise RowError("no_kk", " ".join(kk.errors))
-        if len(self.kk_memo) > 50_000:
-            self.kk_memo.clear()
+        self.kk_dates.add(kk.number[6:12])
         self.kk_memo[raw] = kk.number
         return kk.number
 
     def _word_key(self, word: str) -> str:
         if len(self.word_keys) > 200_000:
             self.word_keys.clear()
-        key = self.word_keys[word] = phonetic_key(word)
+        key = self.word_keys[word] = word_key(word)
+        # New to this reader: the writer adds it to the name vocabulary (NameWord).
+        self.new_words[word] = key
         return key
 
     def _alive(self, raw: str) -> bool:
@@ -1209,7 +1319,7 @@ def read_batches(plan: Plan) -> Iterator[Batch]:
     if plan.kind == "xlsx":
         _header, rows, fraction = read_xlsx(plan.path)
     else:
-        _header, rows, fraction = read_csv(plan.path, plan.encoding)
+        _header, rows, fraction = read_csv(plan.path, plan.encoding, plan.span)
     checker = RowChecker(plan)
     index = plan.layout.index
     numbers = tuple(
@@ -1228,6 +1338,12 @@ def read_batches(plan: Plan) -> Iterator[Batch]:
 
     def new_batch() -> Batch:
         return Batch([], [], {}, {}, [], 0, 0.0)
+
+    def done(batch: Batch, fraction: float) -> Batch:
+        batch.fraction = fraction
+        batch.words = checker.new_words
+        checker.new_words = {}
+        return batch
 
     batch = new_batch()
     ids = _uuid_hexes(size)
@@ -1273,29 +1389,56 @@ def read_batches(plan: Plan) -> Iterator[Batch]:
                 if p_rel is not None and row[11] == kepala:
                     batch.heads.append((nik, row[2], row[0]))
         if batch.total >= size:
-            batch.fraction = fraction()
-            yield batch
+            yield done(batch, fraction())
             batch = new_batch()
             ids = _uuid_hexes(size)
             seen = {}
-    batch.fraction = 1.0
-    yield batch
+    yield done(batch, 1.0)
 
 
 # -- the reader process --------------------------------------------------------------------
 
-# Files at least this big are read and checked in a second process while this one writes
-# (two cores: checking and writing each take about half the time). Smaller ones are read
-# in-process: starting a process costs more than it saves.
+# Files at least this big are read and checked in another process while this one writes.
+# Smaller ones are read in-process: starting a process costs more than it saves.
 PIPELINE_MIN_BYTES = 4 << 20
+# Files at least this big are checked by READERS processes, each taking a stretch of the file:
+# checking a row costs more CPU than writing it, so with one reader the writer waits.
+SPLIT_MIN_BYTES = 32 << 20
+READERS = 2
 _QUEUE_DEPTH = 4
+
+
+def _pack(batch: Batch) -> bytes:
+    """A batch as bytes for the queue: ``marshal`` is about twice as fast as pickle both ways
+    for tuples of plain strings, and the queue's feeder thread then only copies bytes."""
+    problems = [(p.line, p.column, p.reason) for p in batch.problems]
+    return marshal.dumps(
+        (
+            batch.rows,
+            problems,
+            batch.counts,
+            batch.families,
+            batch.heads,
+            batch.total,
+            batch.fraction,
+            batch.words,
+        )
+    )
+
+
+def _unpack(data: bytes) -> Batch:
+    # Bytes from our own forked reader process, never from outside.
+    rows, problems, counts, families, heads, total, fraction, words = marshal.loads(data)  # noqa: S302
+    return Batch(
+        rows, [RowProblem(*p) for p in problems], counts, families, heads, total, fraction, words
+    )
 
 
 def _reader_main(plan: Plan, queue: Any) -> None:
     """Entry point of the reader process: batches into ``queue``, then a final marker."""
     try:
         for batch in read_batches(plan):
-            queue.put(("batch", batch))
+            queue.put(("batch", _pack(batch)))
         queue.put(("done", None))
     except FileError as exc:
         queue.put(("file", str(exc)))
@@ -1303,41 +1446,88 @@ def _reader_main(plan: Plan, queue: Any) -> None:
         queue.put(("crash", f"{type(exc).__name__}: {exc}"))
 
 
-def _forked_batches(plan: Plan) -> Iterator[Batch] | None:
-    """Batches read by a forked child process, or None when a process cannot be started."""
+def _widen_pipe(queue: Any) -> None:
+    """A 1 MB pipe under the queue (Linux; 64 kB by default): a batch crosses in a few writes
+    instead of dozens, each of which wakes the other process."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(queue._writer.fileno(), set_size, 1 << 20)
+
+
+def _forked_batches(plans: list[Plan]) -> Iterator[Batch] | None:
+    """Batches read by forked child processes, one per plan (stretch of the file), taken in
+    turn; None when a process cannot be started."""
+    readers: list[tuple[Any, Any]] = []
     try:
         context = multiprocessing.get_context("fork")
-        queue = context.Queue(maxsize=_QUEUE_DEPTH)
-        process = context.Process(target=_reader_main, args=(plan, queue), daemon=True)
-        process.start()
+        for plan in plans:
+            queue = context.Queue(maxsize=_QUEUE_DEPTH)
+            _widen_pipe(queue)
+            process = context.Process(target=_reader_main, args=(plan, queue), daemon=True)
+            process.start()
+            readers.append((process, queue))
     except (ValueError, OSError, AssertionError):
         # No fork on this platform, or we are a daemonic worker process: read in-process.
+        _stop(readers)
         return None
+    # Progress: each reader reports the fraction of its own stretch.
+    sizes = [(p.span[1] - p.span[0]) if p.span else 1 for p in plans]
+    weights = [size / sum(sizes) for size in sizes]
 
     def batches() -> Iterator[Batch]:
+        done_so_far = [0.0] * len(readers)
+        live = list(range(len(readers)))
         try:
-            while True:
-                try:
-                    kind, payload = queue.get(timeout=2)
-                except Empty:
-                    if not process.is_alive():
-                        raise RuntimeError("registry import reader exited early") from None
-                    continue
-                if kind == "batch":
-                    yield payload
-                elif kind == "done":
-                    return
-                elif kind == "file":
-                    raise FileError(payload)
-                else:
-                    raise RuntimeError(f"registry import reader failed: {payload}")
+            while live:
+                for i in list(live):
+                    process, queue = readers[i]
+                    while True:
+                        try:
+                            kind, payload = queue.get(timeout=2)
+                            break
+                        except Empty:
+                            if not process.is_alive():
+                                raise RuntimeError("registry import reader exited early") from None
+                    if kind == "batch":
+                        batch = _unpack(payload)
+                        done_so_far[i] = batch.fraction
+                        batch.fraction = sum(
+                            f * w for f, w in zip(done_so_far, weights, strict=True)
+                        )
+                        yield batch
+                    elif kind == "done":
+                        live.remove(i)
+                    elif kind == "file":
+                        raise FileError(payload)
+                    else:
+                        raise RuntimeError(f"registry import reader failed: {payload}")
         finally:
-            if process.is_alive():
-                process.terminate()
-            process.join(timeout=10)
-            queue.close()
+            _stop(readers)
 
     return batches()
+
+
+def _stop(readers: list[tuple[Any, Any]]) -> None:
+    for process, queue in readers:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=10)
+        queue.close()
+
+
+def reader_plans(plan: Plan) -> list[Plan]:
+    """The plans of the reader processes: a big CSV file is split between two readers when the
+    machine has the cores for them and the writer (see :data:`SPLIT_MIN_BYTES`)."""
+    if plan.kind != "csv" or os.path.getsize(plan.path) < SPLIT_MIN_BYTES:
+        return [plan]
+    if (os.cpu_count() or 1) < 2:
+        return [plan]
+    spans = csv_spans(plan.path, plan.encoding, READERS)
+    if spans is None:
+        return [plan]
+    return [dataclasses.replace(plan, span=span) for span in spans]
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -1369,6 +1559,11 @@ _DEFAULTS: dict[str, Any] = {
 
 # Indexed columns of registry_penduduk that only search uses (see BatchWriter.start).
 _SEARCH_INDEXED = ("name_folded", "name_key", "birth_date")
+# Indexes of the residents kept through a first load: few distinct keys (desa) or members of
+# a family next to each other (KK), so rows join them near a few places the page cache holds;
+# growing them while the readers check rows costs less than rebuilding them alone at the end.
+# The families' indexes (desa, head: time-ordered keys) are kept for the same reason.
+_KEPT_ON_FIRST_LOAD = ("desa_id", "no_kk")
 
 
 def _literal(value: Any) -> str:
@@ -1389,9 +1584,16 @@ class BatchWriter:
     """
 
     def __init__(
-        self, run: ImportRun | None, present: set[str], actor: Any, bounds: coverage.AgeBounds
+        self,
+        run: ImportRun | None,
+        present: set[str],
+        actor: Any,
+        bounds: coverage.AgeBounds,
+        *,
+        fk_off: bool = False,
     ) -> None:
         self.bounds = bounds
+        self.fk_off = fk_off
         self.dropped_indexes: list[tuple[str, str]] = []
         self.counts: dict[coverage.StateKey, int] = defaultdict(int)
         self.present = present
@@ -1409,6 +1611,10 @@ class BatchWriter:
         column_list += ", created_at, updated_at"
         values = ", ".join(["%s"] * len(columns)) + f", {source}, {now_sql}, {now_sql}"
         self.insert_sql = f"INSERT INTO registry_penduduk ({column_list}) VALUES ({values})"  # noqa: S608
+        self.insert_ignore_sql = self.insert_sql.replace("INSERT", "INSERT OR IGNORE", 1).replace(
+            "%s", "?"
+        )
+        self.first_load = False
         # Updates: the columns in the file, what is derived from them, and the provenance.
         self.updated_fields = [
             c
@@ -1435,17 +1641,16 @@ class BatchWriter:
         )
         self.families = "keluarga_id" in present
         family_updates = ["desa_id"] + [c for c in ("rt", "rw", "street") if c in present]
-        self.family_insert_sql = (
+        # One statement per KK: a new one is inserted with its head, a known one (earlier
+        # batch or earlier import) gets the file's address and, when the batch has it, head.
+        self.family_upsert_sql = (
             "INSERT INTO registry_keluarga (id, no_kk, desa_id, rt, rw, street, kepala_id, "  # noqa: S608
-            f"created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, {now_sql}, {now_sql})"
+            f"created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, {now_sql}, {now_sql}) "
+            "ON CONFLICT (no_kk) DO UPDATE SET "
+            + "".join(f"{c} = excluded.{c}, " for c in family_updates)
+            + "kepala_id = COALESCE(excluded.kepala_id, registry_keluarga.kepala_id), "
+            + f"updated_at = {now_sql}"
         )
-        self.family_update_sql = (
-            "UPDATE registry_keluarga SET "  # noqa: S608 - fixed column names
-            + ", ".join(f"{c} = %s" for c in family_updates)
-            + f", updated_at = {now_sql} WHERE no_kk = %s"
-        )
-        address = ("desa_id", "rt", "rw", "street")
-        self.family_update_positions = [address.index(c) for c in family_updates]
         self.history_sql = (
             "INSERT INTO registry_pendudukchange (penduduk_id, at, actor_id, action, changes) "  # noqa: S608
             f"VALUES (%s, {now_sql}, %s, 'import', %s)"
@@ -1481,9 +1686,12 @@ class BatchWriter:
         counts = self.counts
         for key, count in batch.counts.items():
             counts[key] += count
+        remember_words(batch.words)
         rows = batch.rows
         if not rows:
             return 0, 0
+        if self.first_load:
+            return self._write_first_load(batch, problems), 0
         found = self._select_in(self.lookup_sql, [self.now_param], [r[1] for r in rows])
         new_rows = rows
         updates: list[tuple[Any, ...]] = []
@@ -1533,74 +1741,150 @@ class BatchWriter:
         self._many(self.history_sql, history)
         return len(new_rows), len(updates)
 
+    def _write_first_load(self, batch: Batch, problems: list[RowProblem]) -> int:
+        """A batch of a first load (SQLite, no residents before this import): plain inserts.
+
+        Every resident in the table was written by this import, so a NIK already there is a
+        duplicate line. Instead of looking every NIK up first, ``INSERT OR IGNORE`` skips
+        those rows, and only when the change count says some were skipped are they found
+        and reported (the row count also catches a row refused for another reason).
+        """
+        rows = batch.rows
+        raw = connection.connection
+        before = raw.total_changes
+        raw.executemany(self.insert_ignore_sql, rows)
+        ids: dict[str, str] = {}
+        if raw.total_changes - before != len(rows):
+            stored = {
+                nik: (row_id, line)
+                for nik, row_id, line in self._select_in(
+                    "SELECT nik, id, source_line FROM registry_penduduk WHERE nik IN ({})",
+                    [],
+                    [r[1] for r in rows],
+                )
+            }
+            for row in rows:
+                row_id, line = stored.get(row[1], (None, None))
+                if row_id == row[0]:
+                    continue
+                if row_id is None:
+                    raise RuntimeError(f"registry import: line {row[29]} was not written")
+                problems.append(
+                    RowProblem(
+                        row[29],
+                        "nik",
+                        _("NIK sama dengan baris %d dalam berkas ini (duplikat).") % line,
+                    )
+                )
+                ids[row[1]] = ""
+                self.counts[row_state_key(row, self.bounds)] -= 1
+        if self.families and batch.families:
+            self._write_families(batch, ids)
+        return len(rows) - len(ids)
+
     def _write_families(self, batch: Batch, ids: dict[str, str]) -> None:
-        """Insert new KKs (with their head when known) and update the address of known ones."""
+        """Insert new KKs (with their head when known) and update the address (and head) of
+        known ones, in one upsert per KK."""
         heads: dict[str, str] = {}
         for nik, kk, row_id in batch.heads:
             known = ids.get(nik)
             if known == "":
                 continue  # a duplicate line
             heads[kk] = known or row_id
-        kks = list(batch.families)
-        known_kks = {
-            r[0]
-            for r in self._select_in(
-                "SELECT no_kk FROM registry_keluarga WHERE no_kk IN ({})", [], kks
-            )
-        }
-        family_ids = _uuid_hexes(len(kks))
-        inserts = []
-        updates = []
-        head_updates = []
-        positions = self.family_update_positions
-        for i, kk in enumerate(kks):
-            address = batch.families[kk]
-            if kk in known_kks:
-                updates.append([*(address[p] for p in positions), kk])
-                if kk in heads:
-                    head_updates.append((heads[kk], kk))
-            else:
-                inserts.append((family_ids[i], kk, *address, heads.get(kk)))
-        self._many(self.family_insert_sql, inserts)
-        self._many(self.family_update_sql, updates)
-        self._many("UPDATE registry_keluarga SET kepala_id = %s WHERE no_kk = %s", head_updates)
+        families = batch.families
+        family_ids = _uuid_hexes(len(families))
+        self._many(
+            self.family_upsert_sql,
+            [
+                (family_ids[i], kk, *address, heads.get(kk))
+                for i, (kk, address) in enumerate(families.items())
+            ],
+        )
 
     def start(self) -> None:
-        """On SQLite, loading into an empty table: drop the secondary indexes until finish().
+        """On SQLite, loading into an empty residents table: drop secondary indexes until
+        finish().
 
         Building an index once from sorted keys is cheaper than growing it row by row. The DDL
         is part of the import's transaction (a rolled-back import keeps its indexes), and
-        readers keep seeing the committed schema until the import commits.
+        readers keep seeing the committed schema until the import commits. With foreign keys
+        checked row by row only the search indexes go: SQLite needs the foreign-key columns'
+        indexes to check a new KK against its members. On a first load with foreign keys off
+        (see :func:`import_file`) every secondary index of the residents goes except those of
+        :data:`_KEPT_ON_FIRST_LOAD`; :meth:`finish` checks every reference once instead.
         """
         if not self.sqlite:
             return
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM registry_penduduk LIMIT 1")
-            if cursor.fetchone():
+            self.first_load = cursor.fetchone() is None
+            if not self.first_load:
                 return
             cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-                "tbl_name = 'registry_penduduk' AND sql IS NOT NULL AND sql NOT LIKE "
-                "'CREATE UNIQUE%'"
+                "tbl_name = 'registry_penduduk' AND sql IS NOT NULL "
+                "AND sql NOT LIKE 'CREATE UNIQUE%%'"
             )
-            # Only the search indexes: foreign-key columns keep theirs, which SQLite needs to
-            # check a new KK against its members without scanning the table.
-            self.dropped_indexes = [
+            dropped = [
                 (name, sql)
                 for name, sql in cursor.fetchall()
                 if any(f'("{column}")' in sql for column in _SEARCH_INDEXED)
+                or (self.fk_off and not any(f'("{c}")' in sql for c in _KEPT_ON_FIRST_LOAD))
             ]
-            for name, _sql in self.dropped_indexes:
+            for name, _sql in dropped:
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            self.dropped_indexes.extend(dropped)
 
     def finish(self) -> None:
-        """Apply the coverage change of the whole import (one pass over the counters)."""
+        """Rebuild dropped indexes, check references, apply the coverage change (one pass)."""
         if self.dropped_indexes:
             with connection.cursor() as cursor:
                 for _name, sql in self.dropped_indexes:
                     cursor.execute(sql)
             self.dropped_indexes = []
+        if self.fk_off:
+            self.check_references()
         coverage.apply_deltas(coverage.deltas_from_counts(self.counts, self.bounds))
+
+    def check_references(self) -> None:
+        """With foreign keys off: every reference of residents and families, checked once
+        (each distinct value; the rows are counted when one points nowhere).
+
+        Raises :class:`FileError` (the import is rolled back) when one points nowhere; the
+        importer builds every family it links, so this guards against our own mistakes and
+        against rows written by others while the check was off.
+        """
+        broken = 0
+        with connection.cursor() as cursor:
+            for table in _CHECKED_TABLES:
+                cursor.execute(f"PRAGMA foreign_key_list({table})")
+                for _id, _seq, parent, column, key, *_rest in cursor.fetchall():
+                    dangling = f'NOT EXISTS (SELECT 1 FROM {parent} p WHERE p."{key}" = v)'  # noqa: S608
+                    # Each distinct value once (through the column's index where there is
+                    # one) instead of a look-up per row as PRAGMA foreign_key_check does;
+                    # the rows are counted only when something is broken.
+                    cursor.execute(
+                        f'SELECT 1 FROM (SELECT DISTINCT "{column}" AS v FROM {table} '  # noqa: S608
+                        f'WHERE "{column}" IS NOT NULL) WHERE {dangling} LIMIT 1'
+                    )
+                    if cursor.fetchone():
+                        cursor.execute(
+                            f'SELECT COUNT(*) FROM (SELECT "{column}" AS v FROM {table} '  # noqa: S608
+                            f'WHERE "{column}" IS NOT NULL) WHERE {dangling}'
+                        )
+                        broken += cursor.fetchone()[0]
+        if broken:
+            raise FileError(
+                _(
+                    "Impor dibatalkan: %d rujukan ke keluarga, wilayah atau penduduk tidak "
+                    "ditemukan. Tidak ada data yang disimpan."
+                )
+                % broken
+            )
+
+
+# Tables whose references a first load checks at the end (foreign keys off meanwhile).
+_CHECKED_TABLES = ("registry_penduduk", "registry_keluarga", "registry_pendudukchange")
 
 
 def _text_id(value: Any) -> str:
@@ -1619,6 +1903,55 @@ def _comparable(value: Any) -> Any:
 
 class _Rollback(Exception):
     pass
+
+
+# Connection settings for an import on SQLite (name, value during the import). Memory stays
+# flat whatever the file size: pages read through the memory map would count towards the
+# process's memory, and the sorts that rebuild indexes spill to temporary files on disk instead
+# of memory; sorting uses a second thread (the reader process is done by then).
+_BULK_PRAGMAS = (("mmap_size", 0), ("temp_store", 1), ("threads", 2))
+
+
+@contextlib.contextmanager
+def _bulk_settings() -> Iterator[None]:
+    """:data:`_BULK_PRAGMAS` for the duration of an import, then the previous values."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    saved = []
+    with connection.cursor() as cursor:
+        for name, value in _BULK_PRAGMAS:
+            cursor.execute(f"PRAGMA {name}")
+            saved.append((name, cursor.fetchone()[0]))
+            cursor.execute(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        if connection.connection is not None:
+            with connection.cursor() as cursor:
+                for name, value in saved:
+                    cursor.execute(f"PRAGMA {name} = {int(value)}")
+
+
+def _foreign_keys_off_for_first_load() -> bool:
+    """On SQLite, before a first load (no residents yet): foreign keys off; True when done.
+
+    Checking three references per inserted row (and, with constraints deferred, looking
+    members up for every new KK) costs more than checking all of them once at the end with
+    ``PRAGMA foreign_key_check`` (:meth:`BatchWriter.check_references`). The pragma cannot
+    change inside a transaction, so an import running inside a caller's transaction keeps
+    checking row by row.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM registry_penduduk LIMIT 1")
+        if cursor.fetchone():
+            return False
+    if connection.disable_constraint_checking():
+        return True
+    connection.enable_constraint_checking()
+    return False
 
 
 def import_file(
@@ -1653,8 +1986,9 @@ def import_file(
     allowed = office.region_id + "." if office is not None else None
     desa_codes = set(Region.objects.filter(level=Region.Level.DESA).values_list("code", flat=True))
     present = set(layout.index) - {"desa_code", *DESA_PARTS} | {"desa_id"}
+    fk_off = _foreign_keys_off_for_first_load()
     try:
-        with transaction.atomic():
+        with _bulk_settings(), transaction.atomic():
             bounds = coverage.AgeBounds.at(coverage.reference_date(lock=True))
             plan = Plan(
                 path,
@@ -1667,11 +2001,11 @@ def import_file(
                 dt.date.today(),
                 BATCH_SIZE,
             )
-            writer = BatchWriter(run, present, actor, bounds)
+            writer = BatchWriter(run, present, actor, bounds, fk_off=fk_off)
             writer.start()
             batches = None
             if os.path.getsize(path) >= PIPELINE_MIN_BYTES:
-                batches = _forked_batches(plan)
+                batches = _forked_batches(reader_plans(plan))
             for batch in batches or read_batches(plan):
                 result.rows_total += batch.total
                 result.problems.extend(batch.problems)
@@ -1705,6 +2039,9 @@ def import_file(
     except FileError as exc:
         result.fatal = str(exc)
         result.committed = False
+    finally:
+        if fk_off:
+            connection.enable_constraint_checking()
     if not result.committed:
         result.created = result.updated = 0
     return result

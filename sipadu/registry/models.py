@@ -173,8 +173,9 @@ class Penduduk(models.Model):
     full_name = models.CharField(_("nama lengkap"), max_length=150)
     # Lower-case, accent- and punctuation-free name, for prefix search.
     name_folded = models.CharField(max_length=150, db_index=True, editable=False)
-    # A coarse phonetic key of the name, for approximate search (see search.phonetic_key).
-    name_key = models.CharField(max_length=150, db_index=True, editable=False)
+    # A coarse phonetic key of the name (names.phonetic_key). Not indexed: approximate search
+    # corrects the typed words against NameWord, then reads name_folded's index.
+    name_key = models.CharField(max_length=150, editable=False)
     sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
     birth_place = models.CharField(_("tempat lahir"), max_length=100, blank=True)
     birth_date = models.DateField(_("tanggal lahir"), db_index=True)
@@ -216,6 +217,8 @@ class Penduduk(models.Model):
     akta_kematian_no = models.CharField(_("nomor akta kematian"), max_length=40, blank=True)
     akta_perkawinan_no = models.CharField(_("nomor akta perkawinan"), max_length=40, blank=True)
     akta_perceraian_no = models.CharField(_("nomor akta perceraian"), max_length=40, blank=True)
+    # Not indexed: nothing looks residents up by import, and an index that every imported row
+    # must enter costs the import more than the rare delete of an ImportRun costs a scan.
     source_import = models.ForeignKey(
         "ImportRun",
         on_delete=models.SET_NULL,
@@ -223,6 +226,7 @@ class Penduduk(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("impor asal"),
+        db_index=False,
     )
     source_line = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -243,6 +247,25 @@ class Penduduk(models.Model):
     @property
     def ever_married(self) -> bool:
         return self.marital_status != MaritalStatus.BELUM_KAWIN
+
+
+class NameWord(models.Model):
+    """One distinct word of residents' folded names and its phonetic key.
+
+    The vocabulary approximate name search corrects typed words against (a few thousand rows
+    where the residents are millions). Every writer of names adds the words it writes; words
+    nobody bears any more stay, harmlessly (a search for them finds no one).
+    """
+
+    word = models.CharField(max_length=150, primary_key=True)
+    key = models.CharField(max_length=150, db_index=True)
+
+    class Meta:
+        verbose_name = _("kata nama")
+        verbose_name_plural = _("kata nama")
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class PendudukChange(models.Model):

@@ -58,6 +58,11 @@ def _word_key(word: str) -> str:
     return "".join(out)
 
 
+def word_key(word: str) -> str:
+    """The phonetic key of one folded word (what :func:`phonetic_key` joins)."""
+    return _word_key(word)
+
+
 def phonetic_key(name: str) -> str:
     """A coarse key under which spelling variants of a name coincide."""
     return " ".join(k for k in (_word_key(w) for w in fold_name(name).split()) if k)

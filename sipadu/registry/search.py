@@ -2,24 +2,33 @@
 birth date and village.
 
 Every query is an index range scan: regions by their dotted code range, names by the folded
-name or its phonetic key. Approximate matches are ranked by edit distance over a candidate set
-narrowed by the phonetic key and a short prefix, so it behaves the same on SQLite and
-PostgreSQL without trigram extensions.
+name. Approximate search first corrects the typed words against the vocabulary of name words
+(:class:`~sipadu.registry.models.NameWord`: a few thousand rows, looked up by phonetic key and
+by a two-letter prefix), then reads the residents whose name starts with a corrected first and
+second word, and ranks them by edit distance. It behaves the same on SQLite and PostgreSQL
+without trigram extensions, and its cost does not grow with the number of residents.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Length
 
 from .coverage import code_range
-from .models import Penduduk
-from .names import edit_distance, fold_name, phonetic_key
+from .models import NameWord, Penduduk
+from .names import edit_distance, fold_name, phonetic_key, word_key
 
-CANDIDATES = 3000
+# Candidate residents read for ranking, per probe and in all.
+PROBE_ROWS = 200
+CANDIDATES = 2000
+# Corrections kept per typed word (the closest first): probes are their combinations.
+WORD_CHOICES = 6
 _PREFIX_END = "\uffff"
 
 
@@ -91,20 +100,98 @@ def _by_name(qs: QuerySet[Penduduk], text: str, limit: int) -> list[Penduduk]:
     exact = list(qs.filter(_prefix("name_folded", folded)).order_by("name_folded")[:limit])
     if len(exact) >= limit:
         return exact
-    # Approximate: same phonetic key prefix, or the first letters typed; ranked by distance.
-    key = phonetic_key(text)
-    candidates = qs.filter(_prefix("name_key", key) | _prefix("name_folded", folded[:3]))
     seen = {p.pk for p in exact}
     words = folded.split()
     scored = []
-    for person in candidates[:CANDIDATES]:
-        if person.pk in seen:
+    for pk, name in _candidates(qs, words):
+        if pk in seen:
             continue
-        distance = word_distance(words, person.name_folded.split())
+        seen.add(pk)
+        parts = name.split()
+        distance = word_distance(words, parts)
         if distance is not None:
-            scored.append((distance, person.name_folded, person))
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return exact + [p for _d, _n, p in scored[: limit - len(exact)]]
+            # Equally close: names without words beyond those typed first ('Diana' before
+            # 'Dian Sastro' for 'Dianx').
+            scored.append((distance, len(parts) - len(words), name, pk))
+    scored.sort(key=lambda item: item[:3])
+    chosen = [item[3] for item in scored[: limit - len(exact)]]
+    by_pk = qs.in_bulk(chosen)
+    return exact + [by_pk[pk] for pk in chosen if pk in by_pk]
+
+
+def corrections(word: str, *, last: bool) -> list[str]:
+    """Vocabulary words a typed word may stand for, closest first (at most WORD_CHOICES).
+
+    Candidates share the word's phonetic key or its first two letters (and a length within
+    the tolerance); they are kept when :func:`word_distance` would accept them. The last typed
+    word may be the beginning of a longer word.
+    """
+    tolerance = max(1, len(word) // 4)
+    nearby = _prefix("word", word[:2]) & Q(length__gte=len(word) - tolerance)
+    if not last:
+        nearby &= Q(length__lte=len(word) + tolerance)
+    rows = (
+        NameWord.objects.annotate(length=Length("word"))
+        .filter(Q(key=word_key(word)) | nearby)
+        .values_list("word", flat=True)
+    )
+    scored = []
+    for candidate in rows[:5000]:
+        distance = word_distance([word], [candidate]) if last else _one_word(word, candidate)
+        if distance is not None:
+            scored.append((distance, candidate))
+    scored.sort()
+    return [w for _d, w in scored[:WORD_CHOICES]]
+
+
+def _one_word(word: str, candidate: str) -> int | None:
+    """:func:`word_distance` of one word that is not the last (no prefix allowance)."""
+    return word_distance([word, ""], [candidate, ""])
+
+
+def _candidates(qs: QuerySet[Penduduk], words: list[str]) -> Iterable[tuple[Any, str]]:
+    """(pk, folded name) of residents whose first two words are corrections of the query's."""
+    first = corrections(words[0], last=len(words) == 1)
+    if len(words) == 1:
+        probes = first
+    else:
+        second = corrections(words[1], last=len(words) == 2)
+        tail = "" if len(words) == 2 else " "
+        probes = [f"{a} {b}{tail}" for a in first for b in second] or [f"{a} " for a in first]
+    total = 0
+    for probe in probes:
+        # Ordered by the name, so that the name index (not the region's) is the one read.
+        rows = list(
+            qs.filter(_prefix("name_folded", probe))
+            .order_by("name_folded")
+            .values_list("pk", "name_folded")[:PROBE_ROWS]
+        )
+        yield from rows
+        total += len(rows)
+        if total >= CANDIDATES:
+            return
+
+
+def remember_names(folded_names: Iterable[str]) -> None:
+    """Add the words of these folded names to the vocabulary (known words are skipped)."""
+    words = {w for name in folded_names for w in name.split()}
+    remember_words({w: word_key(w) for w in words})
+
+
+def remember_words(words: dict[str, str]) -> None:
+    """Add ``{word: phonetic key}`` to the vocabulary; words already there are left alone."""
+    if not words:
+        return
+    table = connection.ops.quote_name(NameWord._meta.db_table)
+    key = connection.ops.quote_name("key")
+    items = sorted(words.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 5000):
+            cursor.executemany(
+                f"INSERT INTO {table} (word, {key}) VALUES (%s, %s) "  # noqa: S608
+                "ON CONFLICT (word) DO NOTHING",
+                items[start : start + 5000],
+            )
 
 
 def word_distance(query: list[str], name: list[str]) -> int | None:

@@ -485,12 +485,96 @@ def test_the_reader_process_gives_the_same_outcome(tmp_path, family, balangan_de
     assert coverage.stored() == coverage.compute(coverage.reference_date())
 
 
+def many_rows(desa, count):
+    """``count`` one-person families, with a bad date on row 4 and on the last row, the
+    second-to-last row repeating row 2's NIK (so problems fall in both halves), and streets
+    on two lines (quoted) around the middle of the file."""
+    rows = [person_row(desa, n, kk_serial=n) for n in range(1, count + 1)]
+    rows[3][5] = "kemarin"  # line 5
+    rows[-1][5] = "31-02-1990"
+    rows[-2] = list(rows[1])  # line 3's resident again
+    for row in rows[15:25]:  # quoted fields with line breaks around the middle
+        row[14] = "Jl. Ahmad Yani\nGang 2"
+    return rows
+
+
 @pytest.mark.django_db
-def test_a_broken_file_in_the_reader_process_is_a_file_error(tmp_path, family, monkeypatch):
+def test_two_reader_processes_give_the_same_outcome_as_one(tmp_path, balangan_desa, monkeypatch):
+    """A big CSV is split between two reader processes: rows, line numbers of the problems
+    and coverage are those of a single reader."""
+    rows = many_rows(balangan_desa, 40)
+    path = write_csv(tmp_path / "p.csv", SIAK_HEADER, rows)
+    monkeypatch.setattr(importers, "BATCH_SIZE", 3)
+    single = importers.import_file(path, partial=True)
+    assert single.committed and single.created == 37
+    expected = lines_of(single)
+    assert set(expected) == {5, 50, 51}  # ten streets take two lines each
+    Penduduk.objects.all().delete()
+    Keluarga.objects.all().delete()
+    coverage.recompute()
+
     monkeypatch.setattr(importers, "PIPELINE_MIN_BYTES", 0)
+    monkeypatch.setattr(importers, "SPLIT_MIN_BYTES", 0)
+    seen_plans = []
+    real_plans = importers.reader_plans
+    monkeypatch.setattr(
+        importers,
+        "reader_plans",
+        lambda plan: seen_plans.append(real_plans(plan)) or seen_plans[-1],
+    )
+    split = importers.import_file(path, partial=True)
+    assert [p.span is not None for p in seen_plans[0]] == [True, True]
+    assert split.committed and (split.created, split.rows_total) == (37, 40)
+    assert lines_of(split) == expected
+    assert coverage.stored() == coverage.compute(coverage.reference_date())
+
+
+def test_csv_spans_cut_at_line_starts_and_count_lines(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"A;B\r\n" + b"".join(b"%d;x\r\n" % n for n in range(2, 12)))
+    spans = importers.csv_spans(str(path), "utf-8", 2)
+    assert spans is not None and len(spans) == 2
+    data = path.read_bytes()
+    (s1, e1, before1), (s2, e2, before2) = spans
+    assert (s1, e1, e2) == (len(b"A;B\r\n"), s2, len(data))
+    assert data[s2 - 1 : s2] == b"\n" and before1 == 1
+    # the second stretch starts at the line whose first field is its line number
+    assert data[s2:].split(b";", 1)[0] == str(before2 + 1).encode()
+
+
+def test_csv_spans_move_a_cut_out_of_a_quoted_field(tmp_path):
+    # The middle of the file falls inside a quoted field with line breaks.
+    body = b"".join(b"%d;x\r\n" % n for n in range(2, 6))
+    quoted = b'6;"a\r\nb\r\nc\r\nd\r\ne\r\nf\r\ng\r\nh\r\ni\r\nj\r\nk\r\nl\r\nm"\r\n'
+    tail = b"".join(b"%d;x\r\n" % n for n in range(19, 23))
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"A;B\r\n" + body + quoted + tail)
+    spans = importers.csv_spans(str(path), "utf-8", 2)
+    assert spans is not None
+    (_s1, cut, _b1), (_s2, _e2, before2) = spans
+    data = path.read_bytes()
+    assert cut == len(b"A;B\r\n" + body + quoted)  # after the quoted record, not inside it
+    assert data[cut:].split(b";", 1)[0] == str(before2 + 1).encode()
+
+
+@pytest.mark.parametrize("content", [b"A;B\r" + b"1;x\r" * 20, b"A;B\r\n1;x\r\n"])
+def test_csv_spans_leave_files_they_cannot_cut_to_one_reader(tmp_path, content):
+    path = tmp_path / "q.csv"
+    path.write_bytes(content)
+    assert importers.csv_spans(str(path), "utf-8", 2) is None
+    assert importers.csv_spans(str(path), "utf-16", 2) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("split", [False, True])
+def test_a_broken_file_in_the_reader_process_is_a_file_error(tmp_path, family, monkeypatch, split):
+    monkeypatch.setattr(importers, "PIPELINE_MIN_BYTES", 0)
+    if split:  # the second of two readers meets the broken line
+        monkeypatch.setattr(importers, "SPLIT_MIN_BYTES", 0)
     path = write_csv(tmp_path / "t.csv", SIAK_HEADER, family)
     with open(path, "ab") as handle:
         handle.write(b'"6311012345678901;unterminated')
+    assert importers.csv_spans(path, "utf-8", 2) is not None  # two stretches
     result = importers.import_file(path)
     assert not result.committed and "terpotong" in result.fatal
     assert Penduduk.objects.count() == 0
@@ -547,3 +631,76 @@ def test_state_key_counts_agree_with_per_resident_contributions(born, ref, alive
     bounds = coverage.AgeBounds.at(ref)
     key = coverage.state_key_of(row, bounds)
     assert coverage.key_contributions(key, bounds) == coverage.contributions(row, ref)
+
+
+def keluarga_indexes():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return sorted(connection.introspection.get_constraints(cursor, "registry_keluarga").keys())
+
+
+@pytest.mark.django_db
+def test_a_first_load_checks_references_once_and_keeps_nothing_when_one_is_broken(
+    tmp_path, family, monkeypatch
+):
+    """With foreign keys off for a first load, the final check is what stops a bad reference.
+
+    Inside the test's transaction the pragma cannot change, but Django's foreign keys are
+    deferred: the dangling KK survives until the importer's own check, as with the pragma off.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the first-load path is SQLite's")
+    monkeypatch.setattr(importers, "_foreign_keys_off_for_first_load", lambda: True)
+    # A mistake of ours: residents written, their families not.
+    monkeypatch.setattr(importers.BatchWriter, "_write_families", lambda self, batch, ids: None)
+    before = (penduduk_indexes(), keluarga_indexes())
+    result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family))
+    assert not result.committed and "3 rujukan" in result.fatal
+    assert (result.created, result.updated) == (0, 0)
+    assert Penduduk.objects.count() == 0 and Keluarga.objects.count() == 0
+    assert (penduduk_indexes(), keluarga_indexes()) == before
+    assert coverage.stored() == {}
+
+
+@pytest.mark.django_db
+def test_a_first_load_with_references_checked_at_the_end_keeps_everything(
+    tmp_path, family, balangan_desa, monkeypatch
+):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the first-load path is SQLite's")
+    monkeypatch.setattr(importers, "_foreign_keys_off_for_first_load", lambda: True)
+    monkeypatch.setattr(importers, "BATCH_SIZE", 2)
+    before = (penduduk_indexes(), keluarga_indexes())
+    rows = [*family, person_row(balangan_desa, 1, kk_serial=1)]  # line 5 repeats line 2
+    result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, rows), partial=True)
+    assert result.committed and (result.created, result.updated) == (3, 0)
+    assert lines_of(result) == {5: "NIK sama dengan baris 2 dalam berkas ini (duplikat)."}
+    assert Keluarga.objects.get().kepala.relationship == "kepala"
+    assert (penduduk_indexes(), keluarga_indexes()) == before
+    assert coverage.stored() == coverage.compute(coverage.reference_date())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_foreign_keys_are_off_only_for_a_first_load_outside_a_transaction():
+    from django.db import connection, transaction
+
+    def foreign_keys() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            return cursor.fetchone()[0]
+
+    if connection.vendor != "sqlite":
+        assert importers._foreign_keys_off_for_first_load() is False
+        return
+    with transaction.atomic():
+        assert importers._foreign_keys_off_for_first_load() is False
+        assert foreign_keys() == 1
+    assert importers._foreign_keys_off_for_first_load() is True
+    assert foreign_keys() == 0
+    connection.enable_constraint_checking()
+    assert foreign_keys() == 1

@@ -217,3 +217,50 @@ def test_actions_refuse_bad_data_clearly(people, balangan_desa):
         actions.issue_document(None, people["siti"], "akta_kematian", number="KM-1")
     with pytest.raises(actions.RegistryError, match="Jenis dokumen"):
         actions.issue_document(None, people["siti"], "paspor")
+
+
+def vocabulary():
+    from sipadu.registry.models import NameWord
+
+    return dict(NameWord.objects.values_list("word", "key"))
+
+
+@pytest.mark.django_db
+def test_the_name_vocabulary_follows_creates_updates_and_imports(
+    people, office, balangan_desa, tmp_path
+):
+    """Approximate search corrects words against NameWord: every writer must keep it."""
+    from sipadu.registry import importers
+    from sipadu.registry.tests.test_import import SIAK_HEADER, person_row, write_csv
+
+    words = vocabulary()
+    assert {"siti", "nurhaliza", "muhammad", "rizky", "rene", "sukarno"} <= set(words)
+    assert words["muhammad"] == phonetic_key("Muhammad")
+    assert "Muhammad Rizky" in names(search(office, Query("Muhamad Rizki")))
+
+    actions.update_penduduk(None, people["muhammad"], {"full_name": "Bambang Pamungkas"})
+    assert {"bambang", "pamungkas"} <= set(vocabulary())
+    assert names(search(office, Query("Bambang Pamungkaz"))) == ["Bambang Pamungkas"]
+
+    rows = [person_row(balangan_desa, 51, name="Yohanes Sutrisno", kk_serial=51)]
+    result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, rows))
+    assert result.committed
+    assert {"yohanes", "sutrisno"} <= set(vocabulary())
+    assert names(search(office, Query("Yohanis Sutrisna"))) == ["Yohanes Sutrisno"]
+
+    # A rolled-back import leaves no words behind.
+    bad = person_row(balangan_desa, 52, name="Zulkarnaen Wibisono", kk_serial=52)
+    bad[5] = "kemarin"
+    result = importers.import_file(write_csv(tmp_path / "b.csv", SIAK_HEADER, [bad]))
+    assert not result.committed and "zulkarnaen" not in vocabulary()
+
+
+@pytest.mark.django_db
+def test_approximate_search_ranks_the_closest_names_first(make_person, office, balangan_desa):
+    for name in ("Dian Sastro", "Diana", "Dina Lorenza", "Budi Santoso"):
+        make_person(balangan_desa, full_name=name)
+    # A typo in the last letter: the one-word name first, the longer name after.
+    assert names(search(office, Query("Dianx")))[:2] == ["Diana", "Dian Sastro"]
+    # A typo in the first word still reaches the second (corrected words, then name prefix).
+    assert names(search(office, Query("Budy Santoso"))) == ["Budi Santoso"]
+    assert search(office, Query("Qwerty Santoso")) == []
