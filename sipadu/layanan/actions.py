@@ -30,6 +30,7 @@ from sipadu.core.services import users_with_role
 from sipadu.layanan import fields as field_catalogue
 from sipadu.layanan.models import (
     SOP_CODE,
+    Channel,
     DocumentRequest,
     DocumentType,
     DraftEdit,
@@ -148,6 +149,7 @@ def submit_request(
     uploads: Sequence[Upload],
     *,
     whatsapp: str = "",
+    channel: str = "web",
     request: HttpRequest | None = None,
 ) -> tuple[DocumentRequest, str]:
     """Record a citizen's application, keep its files, start its Dik Jamila case and send the
@@ -168,6 +170,7 @@ def submit_request(
         document_type=document_type,
         data=dict(data),
         whatsapp=whatsapp,
+        channel=str(Channel(channel)),
     )
     for upload in uploads:
         _store(req, upload)
@@ -240,6 +243,20 @@ def _notify_officers(req: DocumentRequest, text: str) -> None:
     )
 
 
+def _resume_clock(req: DocumentRequest, request: HttpRequest | None) -> None:
+    """Restart the SLA clock of the request's task suspended while the citizen was away.
+
+    A request sent back before tasks could be suspended has nothing to resume.
+    """
+    if req.case_id is None:
+        return
+    task = Task.objects.filter(
+        case_id=req.case_id, state__in=LIVE_STATES, suspended_at__isnull=False
+    ).first()
+    if task is not None:
+        sop_actions.resume_task(PublicActor(str(req.pk)), task, request=request)
+
+
 @transaction.atomic
 def add_files(
     req: DocumentRequest, uploads: Sequence[Upload], *, request: HttpRequest | None = None
@@ -248,7 +265,9 @@ def add_files(
 
     While the request waits for missing files, the upload answers the current round; once
     every missing requirement has a new file (or, when only a note was given, on any upload)
-    the request resumes, the citizen is told and the officer holding the step is notified.
+    the request resumes (and the SOP task's clock with it, its due time moved forward by the
+    office time the citizen took), the citizen is told and the officer holding the step is
+    notified.
     """
     current = DocumentRequest.objects.select_for_update().get(pk=req.pk)
     if current.status in CLOSED:
@@ -270,6 +289,7 @@ def add_files(
             current.status = str(RequestStatus.IN_PROCESS)
             current.save(update_fields=["status", "updated_at"])
             resumed = True
+            _resume_clock(current, request)
     record_event(
         _citizen(current),
         "layanan.request.add_files",
@@ -349,11 +369,12 @@ def request_missing(
 ) -> DocumentRequest:
     """Send the request back to the citizen with what is missing (step 1, incomplete).
 
-    The SOP task stays with the operator; the request waits until the citizen uploads the
-    missing files (:func:`add_files`), which resumes it. Every earlier upload is kept.
+    The SOP task stays with the operator, suspended: its due time stops counting while the
+    request waits for the citizen's missing files (:func:`add_files`), which resumes both.
+    Every earlier upload is kept.
     """
     current = _locked(req)
-    _held_task(actor, current, ["kelengkapan"])
+    task = _held_task(actor, current, ["kelengkapan"])
     if current.status == RequestStatus.WAITING_CITIZEN:
         raise LayananError(_("Permohonan ini sudah menunggu kelengkapan dari pemohon."))
     requirements = {r.code: r for r in current.document_type.requirements.all()}
@@ -370,6 +391,15 @@ def request_missing(
     current.missing_note = text
     current.missing_round += 1
     current.save(update_fields=["status", "missing", "missing_note", "missing_round", "updated_at"])
+    if task.suspended_at is None:
+        # The officer's SLA clock stops while the citizen owes files (resumed by add_files).
+        sop_actions.suspend_task(
+            actor,
+            task,
+            _("Menunggu kelengkapan berkas dari pemohon (putaran %(round)d).")
+            % {"round": current.missing_round},
+            request=request,
+        )
     record_event(
         actor,
         "layanan.request.missing",

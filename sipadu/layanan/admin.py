@@ -50,8 +50,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class DocumentRequestAdmin(ReadOnlyAdmin):
     """Requests by tracking number (no names or NIK in the list)."""
 
-    list_display = ("tracking_number", "document_type", "office", "status", "created_at")
-    list_filter = ("status", "document_type", "office")
+    list_display = ("tracking_number", "document_type", "office", "channel", "status", "created_at")
+    list_filter = ("status", "channel", "document_type", "office")
     search_fields = ("tracking_number",)
     exclude = ("pin_hash",)
 

@@ -25,6 +25,7 @@ from sipadu.layanan import actions, documents
 from sipadu.layanan.catalogue import sync_catalogue
 from sipadu.layanan.models import DocumentRequest, DocumentType
 from sipadu.layanan.uploads import clean_upload
+from sipadu.registry.coverage import years_before
 from sipadu.registry.models import Penduduk
 from sipadu.registry.search import scoped
 from sipadu.sop import actions as sop
@@ -48,6 +49,12 @@ PLAN: list[tuple[str, str]] = [
     ("akta-kelahiran", "done"),
     ("kk", "done"),
     ("kk", "kesesuaian-siak-mismatch"),
+    # One issued document of every other layout, so each template can be seen signed.
+    ("akta-kematian", "done"),
+    ("akta-perkawinan", "done"),
+    ("akta-perceraian", "done"),
+    ("pengakuan-anak", "done"),
+    ("pengesahan-anak", "done"),
 ]
 
 ORDER = [
@@ -75,23 +82,38 @@ def scan(label: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"{label[:20]}.png", out.getvalue(), content_type="image/png")
 
 
-def _age_window(today: dt.date, low: int, high: int) -> tuple[dt.date, dt.date]:
-    return (today.replace(year=today.year - high - 1), today.replace(year=today.year - low))
+def age_window(today: dt.date, low: int, high: int) -> tuple[dt.date, dt.date]:
+    """Birth dates of people aged ``low`` to ``high`` years on ``today``: born after the first
+    date and on or before the second (29 February counts back to 28 February)."""
+    return years_before(today, high + 1), years_before(today, low)
 
 
-def pick_residents(office: Office, code: str, count: int) -> list[Penduduk]:
+def pick_residents(
+    office: Office, code: str, count: int, *, today: dt.date | None = None
+) -> list[Penduduk]:
     """Residents suited to a document type (deterministic: by NIK)."""
-    today = dt.date.today()
+    today = today or dt.date.today()
     people = scoped(office).filter(is_alive=True, keluarga__isnull=False)
     if code == "akta-kelahiran":
-        start, end = _age_window(today, 0, 4)
+        start, end = age_window(today, 0, 4)
         chosen = people.filter(birth_date__gt=start, birth_date__lte=end, akta_kelahiran_no="")
     elif code == "kia":
-        start, end = _age_window(today, 5, 15)
+        start, end = age_window(today, 5, 15)
         chosen = people.filter(birth_date__gt=start, birth_date__lte=end, kia=False)
+    elif code in ("pengakuan-anak", "pengesahan-anak"):
+        start, end = age_window(today, 0, 10)
+        chosen = people.filter(birth_date__gt=start, birth_date__lte=end, relationship="anak")
+    elif code == "akta-kematian":
+        chosen = people.filter(birth_date__lte=years_before(today, 75))
+    elif code in ("akta-perkawinan", "akta-perceraian"):
+        chosen = people.filter(
+            relationship="kepala",
+            keluarga__members__relationship="istri",
+            akta_perkawinan_no="",
+        ).distinct()
     elif code == "ktp-el":
         chosen = people.filter(
-            birth_date__lte=today.replace(year=today.year - 17),
+            birth_date__lte=years_before(today, 17),
             ktp_el_recorded=True,
             ktp_el_printed=False,
         )
@@ -105,10 +127,37 @@ def pick_residents(office: Office, code: str, count: int) -> list[Penduduk]:
     return found
 
 
+def _event_data(person: Penduduk) -> dict[str, str]:
+    """Plausible data of the event a document records (a death, a marriage, a court
+    decision...) for fields the registry does not hold."""
+    today = dt.date.today()
+    members = Penduduk.objects.filter(keluarga_id=person.keluarga_id).exclude(pk=person.pk)
+    spouse = members.filter(relationship__in=("istri", "suami")).order_by("nik").first()
+    head = members.filter(relationship="kepala").first()
+    return {
+        "ktp_reason": "rusak",
+        "kk_reason": "perubahan",
+        "applicant_name": (head.full_name if head else person.father_name) or "Pelapor",
+        "death_date": (today - dt.timedelta(days=3)).isoformat(),
+        "death_place": "RSUD Balangan",
+        "death_cause": "Sakit",
+        "reporter_relation": "Anak",
+        "spouse_nik": spouse.nik if spouse else "",
+        "spouse_name": spouse.full_name if spouse else "",
+        "marriage_date": (today - dt.timedelta(days=20)).isoformat(),
+        "marriage_place": "Paringin",
+        "religious_leader": "Pdt. Yohanes",
+        "court_decision_no": "123/Pdt.G/2026/PA.Prn",
+        "court_decision_date": (today - dt.timedelta(days=30)).isoformat(),
+        "marriage_cert_no": "6311-KW-01022015-0003",
+        "father_nik": head.nik if head else "",
+    }
+
+
 def claim_data(person: Penduduk, document_type: DocumentType, *, mismatch: bool) -> dict[str, str]:
     """Applicant data agreeing with the registry (or not, for the mismatch scenario)."""
     known = documents.registry_values(person)
-    extra = {"ktp_reason": "rusak", "kk_reason": "perubahan", "applicant_name": person.father_name}
+    extra = _event_data(person)
     data: dict[str, str] = {}
     for entry in document_type.fields:
         code = entry.rstrip("?")

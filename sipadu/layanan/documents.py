@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sipadu.audit.services import record_event
 from sipadu.layanan import fields as field_catalogue
@@ -157,21 +157,8 @@ def issue(
     through the installed signer (cards get a print job instead), and marks the resident's
     document ownership in the registry so coverage moves. Exceptions roll the step back.
     """
-    today = timezone.localdate(timezone=req.office.tzinfo)
-    issued = IssuedDocument.objects.create(
-        request=req,
-        document_type=req.document_type,
-        office=req.office,
-        number=next_number(req, today),
-        issue_date=today,
-        signed_by=actor if getattr(actor, "is_authenticated", False) else None,
-        print_state="queued" if req.document_type.is_card else "",
-    )
-    if not req.document_type.is_card and _pdf_signer is not None:
-        signed = _pdf_signer(issued, document_data(req), actor)
-        issued.sha256 = hashlib.sha256(signed).hexdigest()
-        issued.file.save(f"{issued.token}.pdf", ContentFile(signed), save=False)
-        issued.save(update_fields=["file", "sha256"])
+    issued = new_issued(actor, req, print_state="queued" if req.document_type.is_card else "")
+    sign_and_store(actor, req, issued)
     update_registry(actor, req, issued, request=request)
     record_event(
         actor,
@@ -186,6 +173,47 @@ def issue(
         },
     )
     return issued
+
+
+def new_issued(
+    actor: Any,
+    req: DocumentRequest,
+    *,
+    print_state: str = "",
+    released_at: dt.datetime | None = None,
+) -> IssuedDocument:
+    """A new :class:`IssuedDocument` of ``req`` dated today in the office's time zone, with
+    the next number and a new verification token (not signed yet: :func:`sign_and_store`).
+    Shared by :func:`issue` and :func:`sipadu.layanan.revocation.replace`."""
+    today = timezone.localdate(timezone=req.office.tzinfo)
+    return IssuedDocument.objects.create(
+        request=req,
+        document_type=req.document_type,
+        office=req.office,
+        number=next_number(req, today),
+        issue_date=today,
+        signed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        print_state=print_state,
+        released_at=released_at,
+    )
+
+
+def sign_and_store(actor: Any, req: DocumentRequest, issued: IssuedDocument) -> bool:
+    """Render and sign ``issued`` through the installed signer, then store the file and its
+    SHA-256. Cards (print jobs) and a project without a signer get no file (False).
+
+    Raises :class:`sipadu.signing.error_codes.SigningError` when signing fails; the caller's
+    transaction then rolls back whatever was issued with it.
+    """
+    if req.document_type.is_card or _pdf_signer is None:
+        return False
+    with translation.override("id"):  # labels printed on the document (KK members)
+        data = document_data(req)
+    signed = _pdf_signer(issued, data, actor)
+    issued.sha256 = hashlib.sha256(signed).hexdigest()
+    issued.file.save(f"{issued.token}.pdf", ContentFile(signed), save=False)
+    issued.save(update_fields=["file", "sha256"])
+    return True
 
 
 def update_registry(

@@ -86,30 +86,31 @@ def _date_text(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-class NikField(forms.CharField):
+class _NumberField(forms.CharField):
+    """A 16-digit number checked by ``decode`` (a :mod:`sipadu.registry.nik` decoder)."""
+
+    decode: Any = None
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        if not text:
+            return ""
+        check = type(self).decode(text)
+        if not check.valid:
+            raise ValidationError(" ".join(check.errors))
+        return str(check.number)
+
+
+class NikField(_NumberField):
     """A NIK: 16 digits, decoded and checked (region parts, date, serial)."""
 
-    def clean(self, value: Any) -> str:
-        text = super().clean(value)
-        if not text:
-            return ""
-        check = decode_nik(text)
-        if not check.valid:
-            raise ValidationError(" ".join(check.errors))
-        return check.number
+    decode = staticmethod(decode_nik)
 
 
-class KkField(forms.CharField):
+class KkField(_NumberField):
     """A KK number: 16 digits, decoded and checked."""
 
-    def clean(self, value: Any) -> str:
-        text = super().clean(value)
-        if not text:
-            return ""
-        check = decode_kk(text)
-        if not check.valid:
-            raise ValidationError(" ".join(check.errors))
-        return check.number
+    decode = staticmethod(decode_kk)
 
 
 class PastDateField(forms.DateField):

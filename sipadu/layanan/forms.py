@@ -217,15 +217,35 @@ class MissingForm(forms.Form):
 
 
 class DraftForm(forms.Form):
-    """The draft document's fields (step 3), pre-filled from the registry."""
+    """The draft document's fields (step 3), pre-filled from the registry.
+
+    Each field is typed as on the portal (:func:`sipadu.layanan.fields.form_field`: a NIK or
+    KK number is decoded and checked, a date must be a real date and not in the future, a
+    choice must be one of its choices), but may be left empty while drafting.
+    """
 
     def __init__(self, codes: list[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.codes = codes
         for code in codes:
-            self.fields[code] = forms.CharField(
-                label=field_catalogue.label(code), required=False, max_length=300
-            )
+            field = field_catalogue.form_field(field_catalogue.FIELDS[code])
+            field.required = False
+            self.fields[code] = field
+
+    def changes(self) -> dict[str, str]:
+        """The cleaned draft as stored text (field code → text; empty fields as "")."""
+        return {
+            code: field_catalogue.to_text(field_catalogue.FIELDS[code], self.cleaned_data.get(code))
+            for code in self.codes
+        }
+
+    def error_text(self) -> str:
+        """Every error, each with its field's label, for the message on the case page."""
+        parts = []
+        for name, errors in self.errors.items():
+            text = " ".join(str(e) for e in errors)
+            parts.append(f"{self.fields[name].label}: {text}" if name in self.fields else text)
+        return " ".join(parts)
 
 
 class HandoverForm(forms.Form):

@@ -21,12 +21,19 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from sipadu.core.second_factor import passed_second_factor
 from sipadu.layanan import documents
 from sipadu.layanan.matching import claim_of, run_match
 from sipadu.layanan.models import SOP_CODE, DocumentRequest, RequestStatus
 from sipadu.layanan.notify import Milestone, notify
 from sipadu.sop.error_codes import ErrorCode, WorkflowError
-from sipadu.sop.handlers import StepContext, StepRefused, check_complete, on_complete
+from sipadu.sop.handlers import (
+    StepContext,
+    StepRefused,
+    check_complete,
+    on_cancel,
+    on_complete,
+)
 
 
 def request_of(ctx: StepContext) -> DocumentRequest | None:
@@ -130,18 +137,13 @@ def draft_exists(ctx: StepContext) -> None:
 # --------------------------------------------------------------------------- 6 tte
 
 
-def _verified(actor: Any) -> bool:
-    check = getattr(actor, "is_verified", None)
-    return bool(callable(check) and check())
-
-
 @check_complete(SOP_CODE, "tte")
-def signer_verified(ctx: StepContext) -> None:
+def signerpassed_second_factor(ctx: StepContext) -> None:
     """TTE only by a Kepala Dinas who passed the second factor, on an existing draft."""
     req = request_of(ctx)
     if req is None:
         return
-    if not _verified(ctx.actor):
+    if not passed_second_factor(ctx.actor):
         raise StepRefused(
             _("Tanda tangan elektronik memerlukan verifikasi faktor kedua (kode OTP).")
         )
@@ -163,8 +165,9 @@ def sign(ctx: StepContext) -> None:
     except RegistryError as refused:
         raise WorkflowError(ErrorCode.STEP_REFUSED, str(refused)) from None
     except SigningError as failed:
-        # The step rolls back (nothing issued) and the Kepala Dinas sees why.
-        raise WorkflowError(ErrorCode.STEP_REFUSED, failed.message) from None
+        # The step rolls back (nothing issued) and the Kepala Dinas sees why; the signing
+        # error stays attached (``__cause__``) so that a TTE form can tell a wrong passphrase.
+        raise WorkflowError(ErrorCode.STEP_REFUSED, failed.message) from failed
     _set_status(req, str(RequestStatus.SIGNED))
     notify(req, Milestone.SIGNED, actor=ctx.actor)
 
@@ -207,6 +210,18 @@ def handed_over(ctx: StepContext) -> None:
     req.status = str(RequestStatus.DONE)
     req.save(update_fields=["handed_over_at", "status", "updated_at"])
     notify(req, Milestone.DONE, actor=ctx.actor)
+
+
+# --------------------------------------------------------------------------- cancelled
+
+
+@on_cancel(SOP_CODE)
+def request_cancelled(case: Any, actor: Any) -> None:
+    """The case was stopped: the request is closed (no more uploads, the status page says
+    "Dibatalkan")."""
+    req = DocumentRequest.objects.select_for_update().filter(case_id=case.pk).first()
+    if req is not None and req.status != RequestStatus.DONE:
+        _set_status(req, str(RequestStatus.CANCELLED))
 
 
 __all__ = ["claim_of", "request_of"]

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -27,10 +31,11 @@ from sipadu.core.models import Membership, Office
 from sipadu.layanan import documents
 from sipadu.layanan import fields as field_catalogue
 from sipadu.layanan.models import IssuedDocument
+from sipadu.signing import config as signing_config
 from sipadu.signing.ca import signer_key_id
 from sipadu.signing.error_codes import SigningError, SigningErrorCode
-from sipadu.signing.pdf import html_to_pdf, qr_png_data_uri
-from sipadu.signing.providers import SignerRef, get_provider
+from sipadu.signing.pdf import html_to_pdf, qr_png_data_uri, stylesheet
+from sipadu.signing.providers import SignerRef, get_provider, provider_class
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,12 @@ TEMPLATES = {
     "pengakuan-anak": "layanan/documents/pengakuan-anak.html",
     "pengesahan-anak": "layanan/documents/pengesahan-anak.html",
 }
+
+#: The stylesheets of the layouts (``templates/layanan/documents/*.css``), parsed once per
+#: process: the templates carry no ``<style>`` of their own. Every layout uses
+#: ``document.css``; a type listed here adds its own sheet after it.
+STYLE_DIR = Path(__file__).resolve().parent / "templates" / "layanan" / "documents"
+EXTRA_STYLES = {"kk": "kk.css"}
 
 #: Titles printed on the documents.
 TITLES = {
@@ -244,7 +255,8 @@ def template_context(
         "signer_name": signer_name,
         "signer_title": signer_title(office),
         "verification_url": url,
-        "qr": qr_png_data_uri(url) if url else "",
+        # One pixel per module: the stylesheet scales it up without smoothing.
+        "qr": qr_png_data_uri(url, scale=1) if url else "",
         "d": shown,
         "rows": [(label, shown.get(field, "")) for field, label in TABLE_FIELDS.get(code, [])],
         "family": _family(data.get("family") or []),
@@ -263,9 +275,17 @@ def render_html(
     code = data["type_code"]
     if code not in TEMPLATES:
         raise SigningError(SigningErrorCode.SIGNING_FAILED, f"no template for {code}")
-    context = template_context(data, office=office, signer_name=signer_name, issued=issued)
-    with translation.override("id"):
+    with translation.override("id"):  # documents are Indonesian whatever the officer's screen
+        context = template_context(data, office=office, signer_name=signer_name, issued=issued)
         return render_to_string(TEMPLATES[code], context)
+
+
+def stylesheets(code: str) -> list[Any]:
+    """The parsed stylesheets of a layout, in the order they apply."""
+    names = ["document.css"]
+    if code in EXTRA_STYLES:
+        names.append(EXTRA_STYLES[code])
+    return [stylesheet(STYLE_DIR / name) for name in names]
 
 
 def render_pdf(
@@ -278,15 +298,65 @@ def render_pdf(
     """The unsigned PDF of a document."""
     html = render_html(data, office=office, signer_name=signer_name, issued=issued)
     try:
-        return html_to_pdf(html)
+        return html_to_pdf(html, stylesheets=stylesheets(data["type_code"]), lean=True)
     except Exception as exc:  # a layout failure must reach the officer as a message
         log.exception("rendering %s failed", data.get("type_code"))
         raise SigningError(SigningErrorCode.SIGNING_FAILED, type(exc).__name__) from exc
 
 
+@dataclass(frozen=True)
+class SigningSession:
+    """What the Kepala Dinas typed for one signing session (one request, single or bulk).
+
+    Lives only in memory for the duration of the request: never stored, never logged (not in
+    ``repr``), never in audit data.
+    """
+
+    passphrase: str = field(default="", repr=False)
+
+
+_session: ContextVar[SigningSession | None] = ContextVar("sipadu_signing_session", default=None)
+
+
+@contextmanager
+def signing_session(passphrase: str = "") -> Iterator[SigningSession]:
+    """Sign within this block with the passphrase the signer typed (remote provider).
+
+    :func:`sign_issued`, called by the ``tte`` step handler deep inside the SOP completion,
+    picks it up from here; nothing in between needs to carry it.
+    """
+    session = SigningSession(passphrase=passphrase)
+    token = _session.set(session)
+    try:
+        yield session
+    finally:
+        _session.reset(token)
+
+
+def needs_passphrase() -> bool:
+    """True when the configured signing provider asks the signer's passphrase per session
+    (the remote BSrE-style service); the local PKCS#12 provider does not."""
+    try:
+        return bool(provider_class(signing_config.provider_name()).asks_passphrase)
+    except SigningError:
+        return False
+
+
 def signer_ref(office: Office) -> SignerRef:
-    """The key the office's documents are signed with (its Kepala Dinas's)."""
-    return SignerRef(key_id=signer_key_id(office.code), display_name=signer_title(office))
+    """The key the office's documents are signed with (its Kepala Dinas's).
+
+    For the remote provider: the Kepala Dinas's NIK at the service
+    (``SIPADU_SIGNING_REMOTE_NIK_<KEY_ID>``) and the passphrase of the current
+    :func:`signing_session`.
+    """
+    key_id = signer_key_id(office.code)
+    session = _session.get()
+    return SignerRef(
+        key_id=key_id,
+        nik=signing_config.remote_nik(key_id),
+        passphrase=session.passphrase if session is not None else "",
+        display_name=signer_title(office),
+    )
 
 
 def sign_pdf(pdf: bytes, *, office: Office, data: dict[str, Any]) -> bytes:

@@ -120,6 +120,13 @@ class RequestStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Dibatalkan")
 
 
+class Channel(models.TextChoices):
+    """Where the citizen applied (the Dik Jamila Me-WA innovation counts its WhatsApp share)."""
+
+    WEB = "web", _("Portal web")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
 class HandoverMode(models.TextChoices):
     """How the document reached the applicant (SOP step 8)."""
 
@@ -166,6 +173,9 @@ class DocumentRequest(models.Model):
     )
     data = models.JSONField(_("data pemohon"), default=dict)
     whatsapp = models.CharField(_("nomor WhatsApp"), max_length=20, blank=True)
+    channel = models.CharField(
+        _("kanal pengajuan"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
     checklist = models.JSONField(_("ceklis persyaratan"), default=dict, blank=True)
     missing = models.JSONField(_("kekurangan berkas"), default=list, blank=True)
     missing_note = models.TextField(_("catatan kekurangan"), blank=True)

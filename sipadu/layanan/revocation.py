@@ -10,13 +10,11 @@ transaction with one audit event (ids and codes only, never a name or NIK).
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -24,11 +22,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from sipadu.audit.services import record_event
+from sipadu.core.second_factor import passed_second_factor
 from sipadu.layanan import documents
+from sipadu.layanan.bulk import passphrase_field
+from sipadu.layanan.issuing import needs_passphrase, signing_session
 from sipadu.layanan.models import SOP_CODE, DocumentRequest, IssuedDocument, IssuedStatus
+from sipadu.registry.actions import RegistryError
 from sipadu.sop import work_views as sop_views
 from sipadu.sop.models import Case
 from sipadu.sop.panels import CasePanel, register
@@ -47,11 +50,6 @@ class RevocationError(Exception):
         self.status = status
 
 
-def _verified(actor: Any) -> bool:
-    check = getattr(actor, "is_verified", None)
-    return bool(callable(check) and check())
-
-
 def may_revoke(actor: Any, issued: IssuedDocument) -> bool:
     """True when ``actor`` holds a revoking role in the document's office (second factor
     aside)."""
@@ -63,7 +61,7 @@ def _check(actor: Any, issued: IssuedDocument, reason: str) -> str:
         raise RevocationError(
             _("Hanya Kepala Dinas atau Kabid kantor penerbit yang dapat mencabut dokumen."), 403
         )
-    if not _verified(actor):
+    if not passed_second_factor(actor):
         raise RevocationError(
             _("Pencabutan atau penggantian dokumen memerlukan verifikasi faktor kedua (kode OTP)."),
             403,
@@ -114,8 +112,10 @@ def replace(
     """Issue the request's document again and mark ``issued`` as replaced by the new one.
 
     The new document gets a new number and verification token, is rendered from the current
-    draft and signed with the office's key (cards: a new print job). A signing failure
-    raises :class:`RevocationError` and changes nothing.
+    draft and signed with the office's key (cards: a new print job), exactly as
+    :func:`documents.issue` does. With the remote (BSrE-style) provider, call it inside
+    :func:`sipadu.layanan.issuing.signing_session` with the signer's passphrase. A signing
+    failure raises :class:`RevocationError` and changes nothing.
     """
     from sipadu.signing.error_codes import SigningError
 
@@ -124,35 +124,30 @@ def replace(
     req = DocumentRequest.objects.select_related("document_type", "office", "penduduk").get(
         pk=current.request_id
     )
-    now = timezone.now()
-    today = timezone.localdate(timezone=req.office.tzinfo)
     # The old one stops being the request's valid document first, so that the new one's
     # document data (number, QR) is its own.
     current.status = IssuedStatus.REPLACED
-    current.status_changed_at = now
+    current.status_changed_at = timezone.now()
     current.status_reason = why
     current.save(update_fields=["status", "status_changed_at", "status_reason"])
-    new = IssuedDocument.objects.create(
-        request=req,
-        document_type=req.document_type,
-        office=req.office,
-        number=documents.next_number(req, today),
-        issue_date=today,
-        signed_by=actor,
+    new = documents.new_issued(
+        actor,
+        req,
         print_state="queued" if req.document_type.is_card else current.print_state,
         released_at=current.released_at,
     )
-    signer = documents._pdf_signer
-    if not req.document_type.is_card and signer is not None:
-        try:
-            signed = signer(new, documents.document_data(req), actor)
-        except SigningError as failed:  # raising rolls the whole replacement back
-            raise RevocationError(failed.message, 502 if failed.retryable else 400) from None
-        new.sha256 = hashlib.sha256(signed).hexdigest()
-        new.file.save(f"{new.token}.pdf", ContentFile(signed), save=False)
-        new.save(update_fields=["file", "sha256"])
+    try:
+        documents.sign_and_store(actor, req, new)
+    except SigningError as failed:  # raising rolls the whole replacement back
+        raise RevocationError(failed.message, 502 if failed.retryable else 400) from None
     current.replaced_by = new
     current.save(update_fields=["replaced_by"])
+    # The registry carries the number of the valid document, so coverage and the resident's
+    # record follow the replacement.
+    try:
+        documents.update_registry(actor, req, new, request=request)
+    except RegistryError as refused:
+        raise RevocationError(str(refused)) from None
     record_event(
         actor,
         "layanan.document.replace",
@@ -172,7 +167,8 @@ def replace(
 
 
 class ReasonForm(forms.Form):
-    """The reason of a revocation or replacement."""
+    """The reason of a revocation or replacement and, to replace with a remote (BSrE-style)
+    signing provider, the signer's TTE passphrase."""
 
     reason = forms.CharField(
         label=gettext_lazy("Alasan"),
@@ -180,6 +176,12 @@ class ReasonForm(forms.Form):
         widget=forms.TextInput(attrs={"maxlength": 300}),
         error_messages={"required": gettext_lazy("Tuliskan alasannya.")},
     )
+
+    def __init__(self, *args: Any, passphrase: bool = False, **kwargs: Any) -> None:
+        """``passphrase``: ask for the signer's passphrase (replacing, remote provider)."""
+        super().__init__(*args, **kwargs)
+        if passphrase:
+            self.fields["passphrase"] = passphrase_field()
 
 
 def _mounted() -> bool:
@@ -208,8 +210,9 @@ def panel_context(request: HttpRequest, case: Case, current: Any) -> dict[str, A
         "case": case,
         "issued_documents": issued,
         "may_revoke": allowed,
-        "otp_ok": _verified(request.user),
-        "form": ReasonForm(),
+        "otp_ok": passed_second_factor(request.user),
+        # Replacing signs a new document: a remote TTE service needs the signer's passphrase.
+        "replace_form": ReasonForm(passphrase=needs_passphrase()),
     }
 
 
@@ -225,10 +228,12 @@ def _issued_or_404(request: HttpRequest, pk: int) -> IssuedDocument:
     )
 
 
+@sensitive_variables("passphrase")
 def _run(request: HttpRequest, pk: int, replacing: bool) -> HttpResponse:
     issued = _issued_or_404(request, pk)
     case = issued.request.case
-    form = ReasonForm(request.POST)
+    asks = replacing and needs_passphrase()
+    form = ReasonForm(request.POST, passphrase=asks)
 
     def refuse(message: str, status: int) -> HttpResponse:
         if case is None:
@@ -236,10 +241,13 @@ def _run(request: HttpRequest, pk: int, replacing: bool) -> HttpResponse:
         return sop_views.case_page(request, case, error=message, status=status)
 
     if not form.is_valid():
-        return refuse(" ".join(str(e) for e in form.errors.get("reason", [])), 400)
+        return refuse(" ".join(str(e) for errors in form.errors.values() for e in errors), 400)
     try:
         if replacing:
-            new = replace(request.user, issued, form.cleaned_data["reason"], request=request)
+            passphrase: str = form.cleaned_data.get("passphrase", "") if asks else ""
+            # The passphrase reaches the provider for this request only (never stored).
+            with signing_session(passphrase):
+                new = replace(request.user, issued, form.cleaned_data["reason"], request=request)
             messages.success(
                 request,
                 _("Dokumen %(old)s diganti dengan dokumen baru %(new)s.")
@@ -264,6 +272,8 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@sensitive_post_parameters("passphrase")
 def replace_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """POST: replace an issued document by a newly issued and signed one (reason required)."""
+    """POST: replace an issued document by a newly issued and signed one (reason required;
+    with a remote signing provider also the signer's passphrase)."""
     return _run(request, pk, replacing=True)

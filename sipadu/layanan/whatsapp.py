@@ -27,8 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import logging
+import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.files import File
 from django.db.models import Q
@@ -36,9 +37,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sipadu.audit.services import record_event
+from sipadu.core.ratelimit import hit
 from sipadu.layanan import actions
 from sipadu.layanan import fields as field_catalogue
 from sipadu.layanan.models import (
+    Channel,
     DocumentRequest,
     DocumentType,
     IssuedStatus,
@@ -56,6 +59,15 @@ log = logging.getLogger(__name__)
 PAUSE = dt.timedelta(hours=24)
 #: Wrong PINs accepted in one status dialogue before it ends.
 MAX_PIN_TRIES = 5
+#: PIN tries per tracking number and hour, across dialogues and channels: the same scope and
+#: key (the normalised number) as the portal's status page, so both count together.
+PIN_SCOPE_NUMBER = "layanan-status-number"
+PIN_LIMIT_NUMBER = 20
+#: PIN tries per WhatsApp sender and hour, whatever the numbers tried (the key is hashed by
+#: the rate limiter; the phone number is never logged).
+PIN_SCOPE_SENDER = "layanan-status-whatsapp"
+PIN_LIMIT_SENDER = 30
+PIN_WINDOW = 3600
 #: Audit action marking a request that came through this conversation (the signed PDF is
 #: then sent back on WhatsApp: the number is the sender's own, not one typed into a form).
 SUBMIT_EVENT = "layanan.whatsapp.submit"
@@ -206,21 +218,36 @@ def clean_answer(code: str, text: str, answers: dict[str, str]) -> str:
         if len(raw) < 2:
             raise Invalid(_("Jawaban terlalu pendek."))
         value = raw
-    if code in {"birth_date", "sex"} and answers.get("nik"):
-        probe = dict(answers, **{code: value})
-        birth = probe.get("birth_date")
-        check = decode_nik(
-            answers["nik"],
-            sex=probe.get("sex") or None,
-            birth_date=dt.date.fromisoformat(birth) if birth else None,
-        )
-        if not check.valid:
-            raise Invalid(
-                " ".join(check.errors)
-                + " "
-                + _("Jika NIK yang keliru, ketik *ubah* untuk memperbaikinya.")
-            )
+    if code in _NIK_LINKED:
+        _check_nik_agrees(code, value, answers)
     return value
+
+
+#: Fields the NIK encodes: answering (or changing) any of them checks the three together.
+_NIK_LINKED = frozenset({"nik", "birth_date", "sex"})
+
+
+def _check_nik_agrees(code: str, value: str, answers: dict[str, str]) -> None:
+    """Raise :class:`Invalid` when the NIK contradicts the birth date or sex given, as the
+    portal does; whichever of the three is answered last (first pass or "ubah") is refused."""
+    probe = dict(answers, **{code: value})
+    nik, birth, sex = probe.get("nik"), probe.get("birth_date"), probe.get("sex")
+    if not nik or not (birth or sex):
+        return
+    check = decode_nik(
+        nik,
+        sex=sex or None,
+        birth_date=dt.date.fromisoformat(birth) if birth else None,
+    )
+    if check.valid:
+        return
+    if code == "nik":
+        hint = _(
+            "Jika tanggal lahir atau jenis kelamin yang keliru, ketik *ubah* untuk memperbaikinya."
+        )
+    else:
+        hint = _("Jika NIK yang keliru, ketik *ubah* untuk memperbaikinya.")
+    raise Invalid(" ".join(check.errors) + " " + hint)
 
 
 def question(code: str, optional: bool, position: int, total: int) -> str:
@@ -296,8 +323,8 @@ class ApplyFlow:
 
     def start(self, ctx: Context) -> None:
         """The citizen chose "Ajukan dokumen" in the menu."""
-        # Files sent before (in the menu, or in an application started over) are kept and
-        # go with the submission as "other" files.
+        # Files sent before (in the menu, or in an application started over) were checked on
+        # arrival and go with the submission as "other" files.
         data = ctx.conversation.data
         loose = list(dict.fromkeys([*data.get("attachments", []), *data.get("extra", [])]))
         ctx.conversation.data = {"extra": loose} if loose else {}
@@ -319,14 +346,45 @@ class ApplyFlow:
         handler = getattr(self, f"_on_{step}", None)
         if handler is None:
             self.start(ctx)
+            self._take_loose(ctx)
+            return
+        if ctx.attachment is not None and step not in self.FILE_STEPS:
+            # A file where a text answer is expected: checked and kept (or refused, saying
+            # why), then the current question again.
+            self._take_loose(ctx)
+            self._repeat(ctx, step)
             return
         handler(ctx)
+
+    #: Steps where a file answers the question (elsewhere a file is a "loose" extra file).
+    FILE_STEPS = frozenset({"berkas", "tambahan"})
+
+    def check_file(self, ctx: Context) -> str | None:
+        """A file received in the menu (kept for the next application): the portal's checks
+        and the file limit; why it is refused, or None (see ``conversation.FileCheck``)."""
+        if ctx.attachment is None:
+            return None
+        kept = ctx.conversation.data.get("attachments", [])
+        return _file_refusal(ctx.attachment, MAX_FILES - len(kept))
+
+    def _repeat(self, ctx: Context, step: str) -> None:
+        """Ask the question of ``step`` again."""
+        if step == "jenis":
+            ctx.reply(_document_menu(active_types()))
+        elif step == "kantor":
+            ctx.reply(self._office_menu(_offices()))
+        elif step == "jeda":
+            ctx.reply(_("Balas *1* untuk melanjutkan atau *2* untuk mulai baru."))
+        elif step == "ubah":
+            self._ask_change(ctx)
+        else:
+            self._next(ctx)
 
     # -- pause ----------------------------------------------------------------------------
 
     def _offer_resume(self, ctx: Context) -> None:
         data = ctx.conversation.data
-        self._keep_loose(ctx)
+        self._take_loose(ctx)
         doc = DocumentType.objects.filter(code=data.get("doc", "")).first()
         ctx.set_state("ajukan:jeda", resume=ctx.conversation.state)
         name = doc.name if doc else _("dokumen")
@@ -348,16 +406,39 @@ class ApplyFlow:
         if word in RESTART_WORDS:
             self.start(ctx)
             return
-        self._keep_loose(ctx)
         ctx.reply(_("Balas *1* untuk melanjutkan atau *2* untuk mulai baru."))
 
-    def _keep_loose(self, ctx: Context) -> None:
-        """A file that arrives when none is asked for is kept and submitted as "other"."""
+    def _take_loose(self, ctx: Context) -> None:
+        """A file that arrives when none is asked for: checked at once like a requested file
+        and, when accepted, kept and submitted as an "other" file; the citizen is told either
+        way (a failed download was already answered by the messaging layer)."""
         attachment = ctx.attachment
-        if attachment is not None and attachment.state == AttachmentState.STORED:
-            extra = ctx.conversation.data.setdefault("extra", [])
-            if str(attachment.pk) not in extra:
-                extra.append(str(attachment.pk))
+        if attachment is None or attachment.state != AttachmentState.STORED:
+            return
+        data = ctx.conversation.data
+        extra = data.setdefault("extra", [])
+        if str(attachment.pk) in extra:
+            return
+        refused = _file_refusal(attachment, self._room(ctx))
+        if refused:
+            data.setdefault("rejected", []).append(str(attachment.pk))
+            ctx.reply(refused)
+            return
+        extra.append(str(attachment.pk))
+        ctx.reply(_("Berkas Anda kami simpan sebagai berkas tambahan."))
+
+    def _room(self, ctx: Context) -> int:
+        """Files that can still be added as "other" files: the limit per submission less the
+        files kept and one place for each required file not yet sent."""
+        data = ctx.conversation.data
+        files: dict[str, list[str]] = data.get("files", {})
+        used = sum(len(pks) for pks in files.values()) + len(data.get("extra", []))
+        outstanding = 0
+        if data.get("doc"):
+            outstanding = sum(
+                1 for r in self._required_files(self._doc(ctx)) if not files.get(r.code)
+            )
+        return MAX_FILES - used - outstanding
 
     # -- document and office --------------------------------------------------------------
 
@@ -365,7 +446,6 @@ class ApplyFlow:
         types = active_types()
         chosen = match_document(ctx.choice, types)
         if chosen is None:
-            self._keep_loose(ctx)
             ctx.reply(_("Maaf, dokumen tersebut tidak kami kenali.") + "\n" + _document_menu(types))
             return
         data = ctx.conversation.data
@@ -481,13 +561,6 @@ class ApplyFlow:
         if optional is None:
             self._next(ctx)
             return
-        if ctx.attachment is not None:
-            self._keep_loose(ctx)
-            ctx.reply(
-                _("Berkas Anda kami simpan. Sekarang kami masih memerlukan jawaban berupa teks.")
-            )
-            self._reask(ctx, code, optional, fields)
-            return
         if optional and word in SKIP_WORDS:
             data["answers"][code] = ""
             self._after_answer(ctx)
@@ -510,21 +583,25 @@ class ApplyFlow:
 
     # -- files ----------------------------------------------------------------------------
 
-    def _accept_file(self, ctx: Context) -> str | None:
-        """Check the received file; returns its attachment id, or None after telling why."""
+    def _accept_file(self, ctx: Context, *, reserved: bool) -> str | None:
+        """Check the received file; returns its attachment id, or None after telling why.
+
+        ``reserved``: the file answers a required requirement (its place within the file
+        limit is kept free, see :meth:`_room`).
+        """
         attachment = ctx.attachment
         if attachment is None:
             return None
         if attachment.state != AttachmentState.STORED:
             # The messaging layer already said the file could not be received.
             return None
-        try:
-            clean_attachment(attachment)
-        except UploadRejected as rejected:
+        # A required file always has its place (kept free by _room); "other" files sent
+        # beyond the limit before the document was chosen give way at submission.
+        room = 1 if reserved else self._room(ctx)
+        refused = _file_refusal(attachment, room)
+        if refused:
             ctx.conversation.data.setdefault("rejected", []).append(str(attachment.pk))
-            ctx.reply(
-                _("Maaf, berkas ini tidak dapat kami terima: %(why)s") % {"why": rejected.message}
-            )
+            ctx.reply(refused)
             return None
         return str(attachment.pk)
 
@@ -542,7 +619,7 @@ class ApplyFlow:
             ctx.reply(_("Kami menunggu foto atau berkas PDF, bukan pesan teks."))
             ctx.reply(self._file_question(requirement))
             return
-        accepted = self._accept_file(ctx)
+        accepted = self._accept_file(ctx, reserved=True)
         if accepted is None:
             ctx.reply(self._file_question(requirement))
             return
@@ -553,10 +630,15 @@ class ApplyFlow:
     def _on_tambahan(self, ctx: Context) -> None:
         data = ctx.conversation.data
         if ctx.attachment is not None:
-            accepted = self._accept_file(ctx)
+            full = self._room(ctx) <= 0
+            accepted = self._accept_file(ctx, reserved=False)
             if accepted is not None:
                 data.setdefault("extra", []).append(accepted)
                 ctx.reply(_("Berkas diterima. Kirim berkas lain, atau ketik *selesai* bila sudah."))
+            elif full and ctx.attachment.state == AttachmentState.STORED:
+                # Told that no further file is accepted: on to the summary.
+                data["extra_done"] = True
+                self._next(ctx)
             else:
                 ctx.reply(_("Kirim berkas lain, atau ketik *selesai* bila sudah."))
             return
@@ -586,6 +668,8 @@ class ApplyFlow:
                 lines.append(f"- {requirement.text}: " + _("%(n)d berkas") % {"n": count})
         if data.get("extra"):
             lines.append(_("- Berkas tambahan: %(n)d berkas") % {"n": len(data["extra"])})
+        if over := self._over_limit(ctx):
+            lines.append(_over_limit_note(over))
         lines.append("")
         lines.append(
             _(
@@ -633,13 +717,16 @@ class ApplyFlow:
             data.setdefault("files", {}).pop(code, None)
         self._next(ctx)
 
+    def _over_limit(self, ctx: Context) -> int:
+        """Files kept beyond the limit per submission (possible only when more "other" files
+        were sent before the document was chosen than its required files leave room for)."""
+        data = ctx.conversation.data
+        files: dict[str, list[str]] = data.get("files", {})
+        used = sum(len(pks) for pks in files.values()) + len(data.get("extra", []))
+        return max(0, used - MAX_FILES)
+
     def _on_konfirmasi(self, ctx: Context) -> None:
         word = _word(ctx)
-        if ctx.attachment is not None:
-            self._keep_loose(ctx)
-            ctx.reply(_("Berkas Anda kami simpan sebagai berkas tambahan."))
-            ctx.reply(self._summary(ctx, self._doc(ctx)))
-            return
         if word in CHANGE_WORDS:
             self._ask_change(ctx)
             return
@@ -647,7 +734,7 @@ class ApplyFlow:
             ctx.reply(_("Balas *ya* untuk mengirim, *ubah* untuk memperbaiki, atau *batal*."))
             return
         try:
-            req, pin = submit_from_whatsapp(ctx)
+            submitted = submit_from_whatsapp(ctx)
         except actions.LayananError as refused:
             ctx.reply(_("Maaf, permohonan belum dapat dikirim: %(why)s") % {"why": refused.message})
             return
@@ -658,6 +745,7 @@ class ApplyFlow:
             )
             self._ask_change(ctx)
             return
+        req, pin = submitted.request, submitted.pin
         ctx.to_menu(show=False)
         ctx.reply(
             _(
@@ -668,9 +756,54 @@ class ApplyFlow:
             )
             % {"doc": req.document_type.name, "no": req.tracking_number, "pin": pin}
         )
+        notes = []
+        if submitted.over_limit:
+            notes.append(_over_limit_note(submitted.over_limit))
+        if submitted.refused:
+            notes.append(
+                _(
+                    "Catatan: %(n)d berkas tambahan tidak ikut dikirim karena tidak lolos "
+                    "pemeriksaan berkas."
+                )
+                % {"n": submitted.refused}
+            )
+        if notes:
+            ctx.reply("\n".join(notes))
 
 
 # --------------------------------------------------------------------------- submission
+
+
+def _file_refusal(attachment: Attachment, room: int) -> str | None:
+    """Why a received file cannot be kept (for the citizen), or None: the limit of files per
+    submission (``room`` places left), then the portal's checks (:func:`clean_attachment`)."""
+    if room <= 0:
+        return _(
+            "Batas %(max)d berkas per permohonan sudah tercapai; berkas ini dan berkas "
+            "berikutnya tidak kami terima."
+        ) % {"max": MAX_FILES}
+    try:
+        clean_attachment(attachment)
+    except UploadRejected as rejected:
+        return _("Maaf, berkas ini tidak dapat kami terima: %(why)s") % {"why": rejected.message}
+    return None
+
+
+def _over_limit_note(count: int) -> str:
+    return _(
+        "Catatan: %(n)d berkas tambahan tidak ikut dikirim karena melebihi batas %(max)d "
+        "berkas per permohonan."
+    ) % {"n": count, "max": MAX_FILES}
+
+
+class Submission(NamedTuple):
+    """A submitted application: the request, its PIN, and how many "other" files could not
+    go with it (beyond the file limit; refused by the checks at submission)."""
+
+    request: DocumentRequest
+    pin: str
+    over_limit: int = 0
+    refused: int = 0
 
 
 def clean_attachment(attachment: Attachment) -> Any:
@@ -681,12 +814,15 @@ def clean_attachment(attachment: Attachment) -> Any:
         return clean_upload(File(handle, name=name))
 
 
-def submit_from_whatsapp(ctx: Context) -> tuple[DocumentRequest, str]:
+def submit_from_whatsapp(ctx: Context) -> Submission:
     """Submit the collected application through the portal's action, the sender's number as
     the request's WhatsApp number; marks the request as having come by WhatsApp (audited).
 
     Runs inside the conversation's transaction (the handler's atomic block), so a refusal
-    leaves nothing behind and the conversation keeps its data.
+    leaves nothing behind and the conversation keeps its data. Required files come first
+    within the file limit; "other" files that do not fit or fail the checks (they were
+    checked on arrival, so only when the rules changed meanwhile) are counted in the result
+    for the citizen, and stay attachments.
     """
     from sipadu.core.models import Office
 
@@ -704,19 +840,28 @@ def submit_from_whatsapp(ctx: Context) -> tuple[DocumentRequest, str]:
             pk__in=[pk for _r, pk in wanted], state=AttachmentState.STORED
         )
     }
-    for requirement, pk in wanted[:MAX_FILES]:
+    over_limit = refused = 0
+    for requirement, pk in wanted:
         attachment = found.get(pk)
         if attachment is None:
+            continue
+        if len(uploads) >= MAX_FILES:
+            over_limit += 1
             continue
         try:
             uploads.append(actions.Upload(requirement, clean_attachment(attachment)))
         except UploadRejected:
             if requirement is not None:
                 raise
-            # A loose "other" file that fails the checks is kept as an attachment only.
+            refused += 1
     answers = {k: v for k, v in data.get("answers", {}).items() if v}
     req, pin = actions.submit_request(
-        office, document_type, answers, uploads, whatsapp=ctx.inbound.sender
+        office,
+        document_type,
+        answers,
+        uploads,
+        whatsapp=ctx.inbound.sender,
+        channel=Channel.WHATSAPP,
     )
     record_event(
         f"masyarakat:{req.pk}",
@@ -729,14 +874,12 @@ def submit_from_whatsapp(ctx: Context) -> tuple[DocumentRequest, str]:
             "files": len(uploads),
         },
     )
-    return req, pin
+    return Submission(req, pin, over_limit, refused)
 
 
 def came_by_whatsapp(req: DocumentRequest) -> bool:
     """Whether ``req`` was submitted through the WhatsApp conversation."""
-    from sipadu.audit.models import AuditEvent
-
-    return AuditEvent.objects.filter(action=SUBMIT_EVENT, object_id=str(req.pk)).exists()
+    return req.channel == Channel.WHATSAPP
 
 
 def send_signed_document(req: DocumentRequest, key: str, actor: Any = None) -> bool:
@@ -807,21 +950,58 @@ def status_text(req: DocumentRequest) -> str:
     return "\n".join(lines)
 
 
+def _pin_limited(number: str, sender: str) -> int | None:
+    """Count one PIN try against the tracking number and the sender; the seconds to wait
+    when either limit is exceeded, else None."""
+    waits = [
+        wait
+        for wait in (
+            hit(PIN_SCOPE_NUMBER, number, PIN_LIMIT_NUMBER, PIN_WINDOW),
+            hit(PIN_SCOPE_SENDER, sender, PIN_LIMIT_SENDER, PIN_WINDOW),
+        )
+        if wait is not None
+    ]
+    return max(waits) if waits else None
+
+
 class StatusFlow:
     """ "Cek status": tracking number (and PIN when asked from another number) → progress."""
 
     def start(self, ctx: Context) -> None:
         """The citizen chose "Cek status"."""
         ctx.set_state("status:nomor", tries=0)
-        ctx.reply(_("Mohon kirim nomor permohonan Anda (contoh: DJM-7K3Q-9MZ2)."))
+        ctx.reply(self._number_question())
+
+    def _number_question(self) -> str:
+        return _("Mohon kirim nomor permohonan Anda (contoh: DJM-7K3Q-9MZ2).")
+
+    def _pin_question(self) -> str:
+        return _("Mohon kirim PIN 6 digit permohonan tersebut.")
 
     def handle(self, ctx: Context) -> None:
         """Number, then PIN if needed."""
         step = ctx.conversation.state.partition(":")[2]
+        if ctx.attachment is not None:
+            self._keep_file(ctx, ctx.attachment)
+            ctx.reply(self._pin_question() if step == "pin" else self._number_question())
+            return
         if step == "pin":
             self._on_pin(ctx)
         else:
             self._on_number(ctx)
+
+    def _keep_file(self, ctx: Context, attachment: Attachment) -> None:
+        """A file sent while checking a request: checked and kept as in the menu (it goes
+        with the next application), or refused saying why; it does not count as a try."""
+        if attachment.state != AttachmentState.STORED:
+            return  # the messaging layer already asked to send it again
+        kept = ctx.conversation.data.setdefault("attachments", [])
+        refused = _file_refusal(attachment, MAX_FILES - len(kept))
+        if refused:
+            ctx.reply(refused)
+            return
+        kept.append(str(attachment.pk))
+        ctx.reply(_("Berkas Anda sudah kami simpan."))
 
     def _on_number(self, ctx: Context) -> None:
         number = actions.normalise_tracking_number(ctx.text)
@@ -844,11 +1024,36 @@ class StatusFlow:
         # Unknown, or made from another number: the PIN decides (same answer for both, so the
         # reply does not tell whether the number exists).
         ctx.set_state("status:pin", number=number)
-        ctx.reply(_("Mohon kirim PIN 6 digit permohonan tersebut."))
+        ctx.reply(self._pin_question())
 
     def _on_pin(self, ctx: Context) -> None:
         data = ctx.conversation.data
-        req = actions.find_by_pin(str(data.get("number", "")), ctx.text)
+        if re.fullmatch(
+            r"DJM-[0-9A-Z]{4}-[0-9A-Z]{4}", actions.normalise_tracking_number(ctx.text)
+        ):
+            self._on_number(ctx)  # another tracking number instead of the PIN
+            return
+        if not any(ch.isdigit() for ch in ctx.text):
+            # A word ("status", "cek" …) cannot be a PIN: asked again, not counted as a try.
+            ctx.reply(_("PIN terdiri dari 6 angka.") + " " + self._pin_question())
+            return
+        number = str(data.get("number", ""))
+        wait = _pin_limited(number, ctx.inbound.sender)
+        if wait is not None:
+            # Not checked: the limit outlives the dialogue (typing "status" again restarts
+            # the dialogue's own count).
+            log.warning("WhatsApp status check: PIN tries limited")
+            ctx.reply(
+                _(
+                    "Terlalu banyak percobaan PIN. Demi keamanan, silakan coba lagi dalam "
+                    "%(minutes)d menit."
+                )
+                % {"minutes": max(1, math.ceil(wait / 60))}
+            )
+            ctx.to_menu(show=False)
+            ctx.reply(_("Ketik *menu* untuk layanan lain."))
+            return
+        req = actions.find_by_pin(number, ctx.text)
         if req is None:
             data["tries"] = int(data.get("tries", 0)) + 1
             if data["tries"] >= MAX_PIN_TRIES:

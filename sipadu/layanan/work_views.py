@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sipadu.audit.services import record_event
-from sipadu.layanan import actions, documents
+from sipadu.core.second_factor import passed_second_factor
+from sipadu.layanan import actions, bulk, documents, issuing
 from sipadu.layanan import fields as field_catalogue
 from sipadu.layanan.forms import ChecklistForm, DraftForm, HandoverForm, MissingForm
 from sipadu.layanan.matching import match_rows, run_match
@@ -30,6 +31,8 @@ from sipadu.sop.panels import CasePanel, register
 
 #: Steps at which the draft is shown next to the claimed data and the files.
 DRAFT_STEPS = ("entri-siak", "periksa-draft", "verifikasi", "tte", "cetak", "serah")
+#: Request attribute carrying a refused draft form to the panel (values kept, errors shown).
+REFUSED_DRAFT_FORM = "layanan_refused_draft_form"
 
 
 def _request_of(case: Case) -> DocumentRequest | None:
@@ -110,10 +113,18 @@ def panel_context(request: HttpRequest, case: Case, current: Any) -> dict[str, A
         ]
         context["draft_edits"] = list(req.draft_edits.select_related("actor"))
         if activity == "entri-siak" and holder:
-            context["draft_form"] = DraftForm(codes, initial=draft)
+            # After a refused save the form comes back as typed, with its errors.
+            refused_form = getattr(request, REFUSED_DRAFT_FORM, None)
+            context["draft_form"] = refused_form or DraftForm(codes, initial=draft)
     if activity == "tte":
-        checker = getattr(request.user, "is_verified", None)
-        context["otp_ok"] = bool(callable(checker) and checker())
+        context["otp_ok"] = passed_second_factor(request.user)
+        # With a remote TTE service the generic "Selesai" cannot sign (the service needs
+        # the signer's passphrase): the panel offers the TTE form of /tte/ for this task.
+        if current is not None and issuing.needs_passphrase() and bulk.is_signer(request):
+            mine = current.state == TaskState.OPEN or holder
+            if mine:
+                context["tte_form"] = bulk.BulkForm([current], passphrase=True)
+                context["tte_task"] = current
     if activity == "serah" and holder:
         context["handover_form"] = HandoverForm(initial={"mode": req.handover_mode or "softcopy"})
     return context
@@ -183,14 +194,11 @@ def save_draft(request: HttpRequest, reference: str) -> HttpResponse:
     case, req = _case_and_request(request, reference)
     form = DraftForm(actions.draft_field_codes(req.document_type), request.POST)
     if not form.is_valid():
-        return _refused(request, case, _form_error(form))
+        # Nothing is stored; the case page shows the form as typed with each field's error.
+        setattr(request, REFUSED_DRAFT_FORM, form)
+        return _refused(request, case, form.error_text())
     try:
-        edits = actions.save_draft(
-            request.user,
-            req,
-            {code: form.cleaned_data.get(code, "") for code in form.codes},
-            request=request,
-        )
+        edits = actions.save_draft(request.user, req, form.changes(), request=request)
     except actions.LayananError as refused:
         return _refused(request, case, refused.message, 403)
     messages.success(request, _("Draf disimpan (%(n)d perubahan).") % {"n": len(edits)})

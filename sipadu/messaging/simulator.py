@@ -9,7 +9,9 @@ was asked to send (``GET /_fake/sent``), polled by htmx.
 
 Only for demos and training: enabled by ``SIPADU_WHATSAPP_SIMULATOR=1`` or ``DEBUG`` (404
 otherwise), for signed-in staff or officers of an office. The simulated citizen's number is
-kept in the session, never in a URL.
+kept in the session, never in a URL. It sends nothing (409) unless ``SIPADU_WHATSAPP_GRAPH_URL``
+points at a loopback host: the replies to the simulated number go out through the configured
+Graph API, which must be the local fake, never Meta's real one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -31,6 +34,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from sipadu.core.checks import is_local_host
 from sipadu.messaging.error_codes import MessagingError
 from sipadu.messaging.models import InboundMessage
 from sipadu.messaging.types.whatsapp import config, payloads
@@ -93,6 +97,29 @@ def webhook_url(request: HttpRequest) -> str:
     )
 
 
+def graph_is_local(cfg: config.WhatsAppConfig) -> bool:
+    """Whether the Graph URL is a loopback host (the local fake Cloud API).
+
+    Only a literal loopback address or ``localhost`` counts (:func:`is_local_host`); no name
+    is resolved, so ``127.0.0.1.example.com`` or ``127.0.0.1@example.com`` are not local.
+    """
+    try:
+        parts = urlsplit(cfg.graph_url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(host) and is_local_host(host)
+
+
+def _not_local_text() -> str:
+    return _(
+        "Simulator tidak mengirim apa pun: SIPADU_WHATSAPP_GRAPH_URL tidak menunjuk ke fake "
+        "Cloud API lokal (127.0.0.1 atau localhost), sehingga balasan dapat terkirim ke "
+        "WhatsApp sungguhan. Jalankan fake Cloud API dan arahkan ke sana (lihat "
+        "docs/messaging.md)."
+    )
+
+
 def _problems(cfg: config.WhatsAppConfig) -> list[str]:
     problems = []
     if not cfg.app_secret:
@@ -101,13 +128,8 @@ def _problems(cfg: config.WhatsAppConfig) -> list[str]:
         problems.append(
             _("SIPADU_WHATSAPP_ACCESS_TOKEN dan SIPADU_WHATSAPP_PHONE_NUMBER_ID belum diisi.")
         )
-    if cfg.graph_url == config.DEFAULT_GRAPH_URL:
-        problems.append(
-            _(
-                "SIPADU_WHATSAPP_GRAPH_URL masih menunjuk ke Meta; jalankan fake Cloud API dan "
-                "arahkan ke sana (lihat docs/messaging.md)."
-            )
-        )
+    if not graph_is_local(cfg):
+        problems.append(_not_local_text())
     return problems
 
 
@@ -117,8 +139,11 @@ def _problems(cfg: config.WhatsAppConfig) -> list[str]:
 def _outbound_items(cfg: config.WhatsAppConfig, number: str) -> tuple[list[dict[str, Any]], bool]:
     """What the fake Cloud API sent to ``number``; (items, reachable).
 
-    The record is fetched whole and filtered here, so the number never travels in a URL.
+    The record is fetched whole and filtered here, so the number never travels in a URL;
+    only from a local fake (a real Graph API has no such record).
     """
+    if not graph_is_local(cfg):
+        return [], False
     try:
         response = httpx.get(f"{cfg.graph_url}/_fake/sent", timeout=3)
         response.raise_for_status()
@@ -258,6 +283,11 @@ def _message_for(request: HttpRequest, number: str, cfg: config.WhatsAppConfig) 
 def send_message(request: HttpRequest) -> HttpResponse:
     """Post the citizen's message as a signed webhook delivery; answer with the transcript."""
     cfg = config.load()
+    if not graph_is_local(cfg):
+        # Refused before anything is uploaded or posted: the webhook's replies would go to
+        # the simulated number through the real Cloud API.
+        context = {"error": _not_local_text(), **transcript(request)}
+        return render(request, "messaging/simulator_transcript.html", context, status=409)
     number = current_number(request)
     error = ""
     try:
@@ -281,6 +311,8 @@ def send_message(request: HttpRequest) -> HttpResponse:
 def media(request: HttpRequest, media_id: str) -> HttpResponse:
     """A document the service sent to the simulated number (e.g. the signed PDF)."""
     cfg = config.load()
+    if not graph_is_local(cfg):
+        raise Http404
     outbound, _reachable = _outbound_items(cfg, current_number(request))
     sent = next((i for i in outbound if i.get("media_id") == media_id), None)
     if sent is None:

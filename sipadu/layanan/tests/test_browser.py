@@ -1,6 +1,7 @@
 """Browser journey (Playwright + chromium): a citizen applies on the portal, each role works
 the request in Kotak Tugas up to the TTE step, and the citizen follows it on the status page;
-then the incomplete path from the citizen's side."""
+then the incomplete path from the citizen's side, and the Kabid returning a draft to the
+Kasi."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from typing import Any
 
 import pytest
 
+from sipadu.layanan import actions
 from sipadu.layanan.catalogue import sync_catalogue
-from sipadu.layanan.models import DocumentRequest, DraftEdit, RequestStatus
-from sipadu.layanan.tests.conftest import png_bytes
+from sipadu.layanan.models import DocumentRequest, DocumentType, DraftEdit, RequestStatus
+from sipadu.layanan.tests.conftest import claim_for, png_bytes, png_upload
+from sipadu.layanan.tests.test_flow import take, through_draft
+from sipadu.layanan.uploads import clean_upload
+from sipadu.sop import actions as sop
 from sipadu.sop.definitions_sync import sync_definitions
 from sipadu.sop.tests.runtime_support import live, office_staff
 
@@ -175,3 +180,39 @@ def test_incomplete_path_from_the_citizens_side(
     # The operator finds the new file on the case page and can finish the check.
     op.reload()
     assert op.locator("#checklist tr[data-code=buku-nikah] a").count() == 1
+
+
+def test_kabid_returns_the_draft_to_the_kasi(
+    browser: Any, live_server: Any, make_office: Any, make_resident: Any
+) -> None:
+    """The Kabid answers "no" with a reason on the case page: the Kasi finds the task back in
+    Kotak Tugas with the reason, and answering "no" without a reason is refused."""
+    staff, child = world(make_office, make_resident)
+    kind = DocumentType.objects.get(code="akta-kelahiran")
+    uploads = [
+        actions.Upload(r, clean_upload(png_upload(f"{r.code}.png")))
+        for r in kind.requirements.filter(required=True, upload=True)
+    ]
+    req, _pin = actions.submit_request(make_office("balangan"), kind, claim_for(child), uploads)
+    through_draft(staff, req)
+    sop.decide(staff["kasi-pelayanan"], take(staff, req, "kasi-pelayanan"), True)
+    assert live(req.case).activity_id == "verifikasi"
+
+    kabid = officer_page(browser, live_server, staff["kabid-pelayanan"])
+    take_from_inbox(kabid, req)
+    kabid.click("#decide-form button[value=no]")  # no reason yet
+    kabid.wait_for_selector("#decide-form")
+    assert live(req.case).activity_id == "verifikasi"
+    kabid.fill("#decide-form [name=reason]", "Nama ayah perlu dicek ulang")
+    kabid.click("#decide-form button[value=no]")
+    kabid.wait_for_selector("text=Keputusan dicatat")
+
+    back = live(req.case)
+    assert (back.activity_id, back.role_code) == ("periksa-draft", "kasi-pelayanan")
+    kasi = officer_page(browser, live_server, staff["kasi-pelayanan"])
+    kasi.goto("/kerja/")
+    row = kasi.locator("tr", has_text=req.tracking_number)
+    assert "Nama ayah perlu dicek ulang" in row.inner_text()
+    take_from_inbox(kasi, req)
+    assert "Nama ayah perlu dicek ulang" in kasi.inner_text("p.returned")
+    assert kasi.locator("#decide-form").count() == 1

@@ -165,20 +165,49 @@ def test_nothing_selected_or_unknown_task(kadis: Any, waiting: list[DocumentRequ
     assert response.status_code == 400 and "muat ulang" in body(response)
 
 
-def test_signing_failure_is_reported_per_item_and_leaves_the_task_open(
+def test_a_failure_of_one_document_is_reported_and_the_others_go_on(
+    kadis: Any, waiting: list[DocumentRequest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sipadu.layanan import issuing
+    from sipadu.signing.error_codes import SigningError, SigningErrorCode
+
+    client, device = kadis
+    tasks = tte_tasks(waiting)
+    broken = waiting[0].tracking_number
+    render = issuing.render_pdf
+
+    def render_or_fail(data: dict[str, Any], **kwargs: Any) -> bytes:
+        if data["tracking_number"] == broken:  # this one document's layout fails
+            raise SigningError(SigningErrorCode.SIGNING_FAILED, "test")
+        return render(data, **kwargs)
+
+    monkeypatch.setattr(issuing, "render_pdf", render_or_fail)
+    response = client.post(
+        "/tte/", {"tasks": [t.pk for t in tasks], "confirm": "on", "token": totp_now(device)}
+    )
+    assert response.status_code == 200 and response.streaming
+    html = body(response)
+    assert 'data-signed="1"' in html and 'data-failed="1"' in html
+    assert "Gagal" in html and "Penandatanganan dokumen gagal" in html
+    task = live(waiting[0].case)
+    assert task.activity_id == "tte" and task.state == TaskState.CLAIMED
+    assert not IssuedDocument.objects.filter(request=waiting[0]).exists()
+    assert live(waiting[1].case).activity_id == "cetak"
+
+
+def test_a_missing_key_stops_the_batch_before_it_starts(
     kadis: Any, waiting: list[DocumentRequest], settings: Any, tmp_path: Any
 ) -> None:
     client, device = kadis
     tasks = tte_tasks(waiting)
-    settings.DATA_DIR = tmp_path  # the office's key is not here
+    settings.DATA_DIR = tmp_path  # the office's key is not here: every document would fail
     response = client.post(
         "/tte/", {"tasks": [t.pk for t in tasks], "confirm": "on", "token": totp_now(device)}
     )
+    assert response.status_code == 409 and not response.streaming
     html = body(response)
-    assert 'data-signed="0"' in html and 'data-failed="2"' in html
-    assert html.count('data-result="failed"') == 2
-    assert "Gagal" in html
+    assert 'id="form-error"' in html and "Kunci tanda tangan" in html
     assert not IssuedDocument.objects.exists()
-    for req in waiting:
-        task = live(req.case)
-        assert task.activity_id == "tte" and task.state == TaskState.CLAIMED
+    first, second = (live(r.case) for r in waiting)
+    assert first.activity_id == "tte" and first.state == TaskState.CLAIMED
+    assert second.activity_id == "tte" and second.state == TaskState.OPEN  # never tried

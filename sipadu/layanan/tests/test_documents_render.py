@@ -179,6 +179,20 @@ def test_each_document_renders_on_one_a4_page(code: str, office: Office, tmp_pat
         (target / f"{code}.pdf").write_bytes(pdf)
 
 
+@pytest.mark.parametrize("code", sorted(issuing.TEMPLATES))
+def test_layouts_are_xhtml_with_their_style_outside(code: str, office: Office) -> None:
+    """The templates are well-formed XHTML (the fast XML parser reads them) and carry no
+    ``<style>``: their CSS files are parsed once per process."""
+    from xml.etree import ElementTree
+
+    html = issuing.render_html(sample_data(code), office=office, signer_name="Drs. H. Rahmadi")
+    root = ElementTree.fromstring(html.split(">", 1)[1])  # noqa: S314 - our own template
+    assert root.tag == "html" and root.find("head/style") is None
+    sheets = issuing.stylesheets(code)
+    assert len(sheets) == (2 if code == "kk" else 1)
+    assert all(a is b for a, b in zip(sheets, issuing.stylesheets(code), strict=True))
+
+
 def test_qr_code_carries_the_verification_url(office: Office) -> None:
     html = issuing.render_html(sample_data("akta-kelahiran"), office=office)
     assert 'src="data:image/png;base64,' in html

@@ -150,3 +150,26 @@ def test_tsa_down_is_a_retryable_message(
     assert refused.value.message
     assert not IssuedDocument.objects.filter(request=req).exists()
     assert live(req.case).activity_id == "tte"
+
+
+def test_kk_labels_stay_indonesian_when_the_officer_reads_english(
+    staff: dict[str, Any], make_resident: Callable[..., Any], submit: Callable[..., Any]
+) -> None:
+    from django.utils import translation
+
+    seen: list[dict[str, Any]] = []
+
+    def capture(issued: IssuedDocument, data: dict[str, Any], actor: Any) -> bytes:
+        seen.append(data)
+        return issuing.sign_issued(issued, data, actor)
+
+    head = make_resident(sex="L")
+    req = submit(claim_for(head, "kk"), "kk")
+    previous = documents.set_pdf_signer(capture)
+    try:
+        with translation.override("en"):
+            sign_at_tte(staff, req)
+    finally:
+        documents.set_pdf_signer(previous)
+    family = seen[0]["family"]
+    assert [m["sex"] for m in family if m["nik"] == head.nik] == ["Laki-laki"]

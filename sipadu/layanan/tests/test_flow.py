@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
+from sipadu.audit.models import AuditEvent
+from sipadu.audit.services import verify
 from sipadu.layanan import actions, documents
 from sipadu.layanan.catalogue import CATALOGUE
 from sipadu.layanan.fields import FIELDS
@@ -23,8 +28,13 @@ from sipadu.messaging.models import OutboundMessage
 from sipadu.registry.coverage import region_figures
 from sipadu.sop import actions as sop
 from sipadu.sop.error_codes import ErrorCode, WorkflowError
-from sipadu.sop.models import Notification, TaskState
+from sipadu.sop.models import CaseEvent, EventKind, Notification, Task, TaskState
 from sipadu.sop.tests.runtime_support import live, run_to_end
+
+
+def wita(day: int, hour: int, minute: int = 0) -> datetime.datetime:
+    """A moment of December 2026 in Balangan's time zone."""
+    return datetime.datetime(2026, 12, day, hour, minute, tzinfo=ZoneInfo("Asia/Makassar"))
 
 
 def notices(req: DocumentRequest) -> list[str]:
@@ -218,6 +228,50 @@ def test_incomplete_request_waits_for_the_citizen_and_resumes(
     assert live(req.case).activity_id == "kesesuaian-siak"
 
 
+def test_waiting_for_the_citizen_stops_the_officers_clock(
+    staff: dict[str, Any], make_resident: Callable[..., Any], submit: Callable[..., Any]
+) -> None:
+    """The SLA of step 1 does not run while the citizen owes files (Balangan, WITA).
+
+    Sent back Wednesday 23 December 2026 at 15:52 with three of its five minutes left; the
+    citizen answers on Monday 28 December at 09:00 (24 December is cuti bersama, 25
+    Christmas): 8 + 60 office minutes later, so the task is due at 09:03.
+    """
+    resident = make_resident()
+    with time_machine.travel(wita(23, 15, 50), tick=False):
+        req = submit(claim_for(resident))
+        task = take(staff, req, "operator-layanan")
+    assert Task.objects.get(pk=task.pk).due_at == wita(23, 15, 55)
+    with time_machine.travel(wita(23, 15, 52), tick=False):
+        actions.request_missing(staff["operator-layanan"], req, ["buku-nikah"], "")
+    waiting = Task.objects.get(pk=task.pk)
+    assert waiting.suspended_at == wita(23, 15, 52) and waiting.due_at is None
+    assert waiting.suspended_due_at == wita(23, 15, 55)
+    assert (
+        waiting.state == TaskState.CLAIMED and waiting.assignee_id == staff["operator-layanan"].pk
+    )
+    # The citizen's delay is not the officer's breach.
+    assert sop.mark_breaches(wita(28, 8, 30)) == 0
+
+    wanted = req.document_type.requirements.get(code="buku-nikah")
+    with time_machine.travel(wita(28, 9), tick=False):
+        actions.add_files(req, [actions.Upload(wanted, clean_upload(png_upload("nikah.png")))])
+    assert fresh(req).status == RequestStatus.IN_PROCESS
+    running = Task.objects.get(pk=task.pk)
+    assert running.suspended_at is None and running.due_at == wita(28, 9, 3)
+    assert running.paused_seconds == 68 * 60
+    kinds = list(CaseEvent.objects.filter(case=req.case).values_list("kind", flat=True))
+    assert kinds.count(EventKind.SUSPENDED) == 1 and kinds.count(EventKind.RESUMED) == 1
+    resume = AuditEvent.objects.get(action="sop.task.resume")
+    assert resume.actor_id is None and resume.actor_label == f"masyarakat:{req.pk}"
+    assert list(verify()) == []
+
+    tick_all(staff, req)
+    with time_machine.travel(wita(28, 9, 2), tick=False):
+        done = sop.complete(staff["operator-layanan"], task)
+    assert done.within_standard is True and done.work_seconds == 4 * 60
+
+
 def test_registry_mismatch_is_returned_with_the_reason(
     staff: dict[str, Any], make_resident: Callable[..., Any], submit: Callable[..., Any]
 ) -> None:
@@ -374,3 +428,25 @@ def test_cases_without_a_request_run_on_the_plain_runtime(
     case = sop.start_case(staff["operator-layanan"], "dik-jamila-mewa", setup["office"])
     done = run_to_end(staff, case)
     assert done[0] == "kelengkapan" and done[-1] == "serah"
+
+
+def test_existing_whatsapp_requests_take_their_channel_from_the_audit_log(
+    staff: dict[str, Any], make_resident: Callable[..., Any], submit: Callable[..., Any]
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from sipadu.audit.services import record_event
+    from sipadu.layanan import whatsapp
+
+    migration = importlib.import_module("sipadu.layanan.migrations.0004_request_channel")
+    by_whatsapp = submit(claim_for(make_resident(full_name="Siti Aminah", sex="P")))
+    by_web = submit(claim_for(make_resident(full_name="Budi Santoso", sex="L")))
+    record_event(f"masyarakat:{by_whatsapp.pk}", whatsapp.SUBMIT_EVENT, by_whatsapp)
+    assert migration.SUBMIT_EVENT == whatsapp.SUBMIT_EVENT
+    migration.channel_from_audit(apps, None)
+    by_whatsapp.refresh_from_db()
+    by_web.refresh_from_db()
+    assert (by_whatsapp.channel, by_web.channel) == ("whatsapp", "web")
+    assert whatsapp.came_by_whatsapp(by_whatsapp) and not whatsapp.came_by_whatsapp(by_web)

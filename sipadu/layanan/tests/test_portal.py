@@ -58,7 +58,8 @@ def test_apply_gives_number_and_pin_once(
     number, pin = found_number.group(1), found_pin.group(1)
     req = DocumentRequest.objects.get(tracking_number=number)
     assert pin not in req.pin_hash and req.pin_hash.startswith(("md5$", "argon2"))
-    assert req.whatsapp == "6281234567890"
+    # A WhatsApp number given on the portal is for notices: the channel stays the web.
+    assert req.whatsapp == "6281234567890" and req.channel == "web"
     assert req.data["nik"] == person.nik
     assert req.files.count() == 3
     assert set(req.files.values_list("content_type", flat=True)) == {"image/jpeg"}
@@ -207,18 +208,26 @@ def test_wrong_pins_are_rate_limited(
     assert status_login(client, req.tracking_number, req.test_pin).status_code == 429
 
 
-def test_citizen_adds_missing_files_from_the_status_page(
-    client: Client,
-    staff: dict[str, Any],
-    make_resident: Callable[..., Any],
-    submit: Callable[..., Any],
-) -> None:
+def waiting_for_a_file(
+    staff: dict[str, Any], make_resident: Callable[..., Any], submit: Callable[..., Any]
+) -> Any:
+    """A request the Operator Layanan sent back: the buku nikah is missing."""
     from sipadu.sop import actions as sop
     from sipadu.sop.tests.runtime_support import live
 
     req = submit(claim_for(make_resident()))
     sop.claim(staff["operator-layanan"], live(req.case))
     actions.request_missing(staff["operator-layanan"], req, ["buku-nikah"], "")
+    return req
+
+
+def test_citizen_adds_missing_files_from_the_status_page(
+    client: Client,
+    staff: dict[str, Any],
+    make_resident: Callable[..., Any],
+    submit: Callable[..., Any],
+) -> None:
+    req = waiting_for_a_file(staff, make_resident, submit)
     status_login(client, req.tracking_number, req.test_pin)
     body = client.get("/layanan/status/").content.decode()
     assert 'id="missing"' in body and "Buku nikah" in body
@@ -279,3 +288,24 @@ def test_apply_is_rate_limited(client: Client, setup: Any) -> None:
 
 def test_unknown_document_type_is_404(client: Client, setup: Any) -> None:
     assert client.get(reverse("layanan:apply", args=["paspor"])).status_code == 404
+
+
+def test_a_cancelled_request_takes_no_more_files(
+    client: Client,
+    staff: dict[str, Any],
+    make_resident: Callable[..., Any],
+    submit: Callable[..., Any],
+) -> None:
+    from sipadu.sop import actions as sop
+
+    req = waiting_for_a_file(staff, make_resident, submit)
+    sop.cancel(staff["kasi-pelayanan"], req.case, "Pemohon membatalkan")
+    req.refresh_from_db()
+    assert req.status == RequestStatus.CANCELLED
+    status_login(client, req.tracking_number, req.test_pin)
+    body = client.get("/layanan/status/").content.decode()
+    assert "Dibatalkan" in body and "/layanan/status/unggah/" not in body
+    late = client.post("/layanan/status/unggah/", {"berkas_buku-nikah": png_upload("nikah.png")})
+    assert late.status_code == 409
+    req.refresh_from_db()
+    assert req.status == RequestStatus.CANCELLED and req.files.count() == 3

@@ -169,6 +169,12 @@ def test_replace_issues_a_new_signed_document(
     # The old file still verifies as a signature, but its page says it was replaced.
     html = upload(client, issued, pdf_of(issued)).content.decode()
     assert 'data-match="this"' in html and "DIGANTI" in html
+    # The resident's record now carries the replacement's number.
+    person = issued.request.penduduk
+    assert person is not None
+    person.refresh_from_db()
+    assert person.akta_kelahiran_no == new.number != issued.number
+    assert person.akta_kelahiran_date == new.issue_date
 
 
 def test_replace_with_signing_failure_changes_nothing(

@@ -108,3 +108,48 @@ def test_officer_of_another_office_sees_nothing(
     assert client.get(f"/kerja/perkara/{req.case.reference}/").status_code == 404
     file_id = req.files.first().pk
     assert client.get(f"/layanan/kerja/{req.case.reference}/berkas/{file_id}/").status_code == 404
+
+
+def test_draft_fields_are_typed_and_a_bad_value_stores_nothing(
+    staff: dict[str, Any], make_resident: Callable[..., Any], submit: Callable[..., Any]
+) -> None:
+    from sipadu.layanan.models import DraftEdit
+    from sipadu.layanan.tests.test_flow import take, through_kelengkapan
+
+    person = make_resident()
+    req = submit(claim_for(person))
+    through_kelengkapan(staff, req)
+    sop.decide(staff["operator-siak"], take(staff, req, "operator-siak"), True)
+    take(staff, req, "operator-siak")
+    req.refresh_from_db()
+    before = dict(req.draft)
+    client = as_user(staff["operator-siak"])
+    url = f"/layanan/kerja/{req.case.reference}/draf/"
+    page = client.get(f"/kerja/perkara/{req.case.reference}/").content.decode()
+    assert 'type="date" name="birth_date"' in page and '<select name="sex"' in page
+
+    posted = {**before, "nik": "6311010101", "birth_date": "2024-02-30", "birth_place": "Awayan"}
+    refused = client.post(url, posted)
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "NIK yang bersangkutan:" in html and "Tanggal lahir:" in html
+    assert 'id="draft-nik-error"' in html and 'id="draft-birth_date-error"' in html
+    assert 'value="Awayan"' in html  # what was typed is shown again
+    req.refresh_from_db()
+    assert req.draft == before and not DraftEdit.objects.filter(request=req).exists()
+
+    future = client.post(url, {**before, "birth_date": "2999-01-01"})
+    assert future.status_code == 400 and "masa depan" in future.content.decode()
+    bad_choice = client.post(url, {**before, "sex": "X"})
+    assert bad_choice.status_code == 400
+    req.refresh_from_db()
+    assert req.draft == before
+
+    saved = client.post(url, {**before, "nik": f" {person.nik} ", "birth_place": "Awayan"})
+    assert saved.status_code == 302
+    req.refresh_from_db()
+    assert req.draft["nik"] == person.nik and req.draft["birth_place"] == "Awayan"
+    assert req.draft["birth_date"] == person.birth_date.isoformat()
+    assert list(DraftEdit.objects.filter(request=req).values_list("field", flat=True)) == [
+        "birth_place"
+    ]

@@ -17,6 +17,8 @@ from PIL import Image
 from sipadu.layanan.tests.conftest import (  # noqa: F401  (fixtures)
     desa,
     make_resident,
+    plain_pdf,
+    png_bytes,
     setup,
     staff,
 )
@@ -107,3 +109,32 @@ def answers_for(person: Any) -> list[str]:
         person.mother_name,
         "Ahmad Fauzi",
     ]
+
+
+#: A second WhatsApp number (another citizen).
+OTHER = "6285712345678"
+
+
+def start_akta(chat: Chat) -> None:
+    """From the greeting to the first data question of an akta kelahiran application."""
+    chat("halo")
+    chat("1")
+    replies = chat("akte lahir")
+    assert any("Anda memilih *Akta Kelahiran*" in r for r in replies), replies
+    assert state() == "ajukan:data"
+
+
+def fill_fields(chat: Chat, person: Any) -> list[str]:
+    """Answer every data question for ``person``; the last replies."""
+    replies: list[str] = []
+    for answer in answers_for(person):
+        replies = chat(answer)
+        assert not any("belum dapat diterima" in r for r in replies), (answer, replies)
+    return replies
+
+
+def send_required_files(send_file: Callable[..., list[str]]) -> list[str]:
+    """The three files an akta kelahiran needs; the replies to the last one."""
+    send_file(jpeg_bytes())
+    send_file(png_bytes(), mime="image/png")
+    return send_file(plain_pdf(), mime="application/pdf", filename="ktp-ortu.pdf")

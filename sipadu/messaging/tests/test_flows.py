@@ -16,21 +16,24 @@ from django.utils import timezone
 from sipadu.layanan import actions as layanan_actions
 from sipadu.layanan import whatsapp
 from sipadu.layanan.models import DocumentRequest, DocumentType, RequestStatus
-from sipadu.layanan.tests.conftest import plain_pdf, png_bytes
 from sipadu.messaging import tasks
 from sipadu.messaging.models import Attachment, AttachmentState, InboundMessage, InboundState
 from sipadu.messaging.tests.conftest import CITIZEN
 from sipadu.messaging.tests.flow_support import (  # noqa: F401  (fixtures)
+    OTHER,
     Chat,
     answers_for,
     chat,
     data,
     desa,
+    fill_fields,
     jpeg_bytes,
     make_resident,
     send_file,
+    send_required_files,
     setup,
     staff,
+    start_akta,
     state,
 )
 from sipadu.messaging.types.whatsapp import conversation, payloads
@@ -38,34 +41,10 @@ from sipadu.messaging.types.whatsapp.fake import FakeCloudAPI
 
 pytestmark = pytest.mark.django_db
 
-OTHER = "6285712345678"
-
 
 @pytest.fixture(autouse=True)
 def _catalogue(setup: Any) -> None:
     """The SOPs and the catalogue loaded, the Balangan personas created."""
-
-
-def start_akta(chat: Chat) -> None:
-    chat("halo")
-    chat("1")
-    replies = chat("akte lahir")
-    assert any("Anda memilih *Akta Kelahiran*" in r for r in replies), replies
-    assert state() == "ajukan:data"
-
-
-def fill_fields(chat: Chat, person: Any) -> list[str]:
-    replies: list[str] = []
-    for answer in answers_for(person):
-        replies = chat(answer)
-        assert not any("belum dapat diterima" in r for r in replies), (answer, replies)
-    return replies
-
-
-def send_required_files(send_file: Callable[..., list[str]]) -> list[str]:
-    send_file(jpeg_bytes())
-    send_file(png_bytes(), mime="image/png")
-    return send_file(plain_pdf(), mime="application/pdf", filename="ktp-ortu.pdf")
 
 
 # --------------------------------------------------------------------------- unit: parsing
@@ -167,7 +146,7 @@ def test_apply_step_by_step_with_reasking_and_change(
 
     replies = chat("YA")
     req = DocumentRequest.objects.get()
-    assert req.whatsapp == CITIZEN
+    assert req.whatsapp == CITIZEN and req.channel == "whatsapp"
     assert req.document_type.code == "akta-kelahiran"
     assert req.data["birth_place"] == "Paringin Selatan" and req.data["nik"] == person.nik
     assert req.files.count() == 3

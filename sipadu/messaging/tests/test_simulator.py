@@ -140,3 +140,75 @@ def test_empty_message_and_unreachable_fake_are_reported(
     assert "Tulis pesan" in body
     assert "tidak terjangkau" in body  # wa_env points the Graph URL at a closed port
     assert officer_client.get("/simulator-wa/media/123/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "graph_url",
+    [
+        "https://graph.facebook.com",
+        "http://10.1.2.3:8765",
+        "http://127.0.0.1.example.com:8765",
+        "http://127.0.0.1@graph.example.com",
+        "ftp://127.0.0.1:8765",
+    ],
+)
+@pytest.mark.django_db
+def test_refuses_to_send_unless_the_graph_url_is_the_local_fake(
+    sim_urls: None,
+    officer_client: Client,
+    wa_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    graph_url: str,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sipadu.layanan.tests.conftest import png_bytes
+    from sipadu.messaging import simulator
+
+    monkeypatch.setenv("SIPADU_WHATSAPP_SIMULATOR", "1")
+    monkeypatch.setenv("SIPADU_WHATSAPP_GRAPH_URL", graph_url)
+    called: list[str] = []
+
+    def must_not_run(*args: Any, **kwargs: Any) -> Any:
+        called.append(str(args[:1]))
+        raise AssertionError("nothing may be sent")
+
+    monkeypatch.setattr(simulator, "post_webhook", must_not_run)
+    monkeypatch.setattr(simulator, "GraphClient", must_not_run)
+    monkeypatch.setattr(simulator.httpx, "get", must_not_run)
+
+    response = officer_client.post(SEND, {"text": "halo"})
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "tidak menunjuk ke fake Cloud API lokal" in body and "WhatsApp sungguhan" in body
+    upload = SimpleUploadedFile("kk.png", png_bytes(), content_type="image/png")
+    assert officer_client.post(SEND, {"text": "", "file": upload}).status_code == 409
+    assert officer_client.get("/simulator-wa/media/123/").status_code == 404
+    # The page says why (and still loads).
+    page = officer_client.get(PAGE)
+    assert page.status_code == 200 and "WhatsApp sungguhan" in page.content.decode()
+    assert called == []
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("graph_url", "local"),
+    [
+        ("http://127.0.0.1:8765", True),
+        ("http://127.8.9.10:8765/", True),
+        ("http://localhost:8765", True),
+        ("http://[::1]:8765", True),
+        ("https://graph.facebook.com", False),
+        ("http://localhost.example.com", False),
+        ("http://[bad", False),
+        ("", False),
+    ],
+)
+def test_graph_is_local(graph_url: str, local: bool) -> None:
+    import dataclasses
+
+    from sipadu.messaging import simulator
+    from sipadu.messaging.types.whatsapp import config
+
+    cfg = dataclasses.replace(config.load(), graph_url=graph_url)
+    assert simulator.graph_is_local(cfg) is local

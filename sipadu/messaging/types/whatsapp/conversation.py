@@ -12,6 +12,10 @@ A flow receives a :class:`Context` for each message while the conversation is in
 (``conversation.state`` is ``"<flow key>"`` or ``"<flow key>:<step>"``), replies through
 ``ctx.reply`` (idempotent per inbound message, so reprocessing never double-sends) and ends
 with ``ctx.to_menu()``. "menu" and "batal" always return to the menu first.
+
+A file received in the menu is kept in ``conversation.data["attachments"]`` for the flow
+started next, unless a flow with a ``check_file(ctx)`` method (:class:`FileCheck`) refuses it
+(the citizen is told why at once).
 """
 
 from __future__ import annotations
@@ -89,9 +93,14 @@ class Context:
         self.conversation.data.update(data)
 
     def to_menu(self, *, show: bool = True) -> None:
-        """End the current flow, clear its data, and show the menu."""
+        """End the current flow, clear its data, and show the menu.
+
+        Files kept in the menu (``data["attachments"]``) survive: they wait for the flow that
+        uses them (a flow that takes them moves them into its own data).
+        """
+        kept = self.conversation.data.get("attachments")
         self.conversation.state = "menu"
-        self.conversation.data = {}
+        self.conversation.data = {"attachments": kept} if kept else {}
         if show:
             self.reply(menu_text())
 
@@ -105,6 +114,14 @@ class Flow(Protocol):
 
     def handle(self, ctx: Context) -> None:
         """A message arrived while the conversation is in this flow."""
+        ...
+
+
+class FileCheck(Protocol):
+    """Optional method of a flow: may a file received in the menu be kept for it?"""
+
+    def check_file(self, ctx: Context) -> str | None:
+        """Why ``ctx.attachment`` (stored) cannot be kept, for the citizen; None keeps it."""
         ...
 
 
@@ -279,22 +296,39 @@ class MenuHandler:
 
     def _menu_choice(self, ctx: Context, word: str, attachment_failed: bool) -> None:
         entries = list(_FLOWS.values())
+        # A file is answered first (kept, or why not), also when its caption chose an entry.
+        file_note = ""
+        if ctx.attachment is not None and not attachment_failed:
+            file_note = self._keep_file(ctx, ctx.attachment, entries)
         chosen = self._match(word, entries)
         if chosen == "help":
+            if file_note:
+                ctx.reply(file_note)
             ctx.reply(help_text())
             return
         if isinstance(chosen, _Entry):
+            if file_note:
+                ctx.reply(file_note)
             ctx.set_state(chosen.key)
             chosen.flow.start(ctx)
             return
-        if ctx.attachment is not None and not attachment_failed:
-            # Kept: a flow started later finds it in the conversation data.
-            ctx.conversation.data.setdefault("attachments", []).append(str(ctx.attachment.pk))
-            ctx.reply(_("Berkas Anda sudah kami simpan.") + "\n" + menu_text())
+        if file_note:
+            ctx.reply(file_note + "\n" + menu_text())
             return
         if attachment_failed:
             return
         ctx.reply(_("Maaf, pilihan tidak dikenali.") + "\n" + menu_text())
+
+    def _keep_file(self, ctx: Context, attachment: Attachment, entries: list[_Entry]) -> str:
+        """Keep a file received in the menu for a flow started later (it finds it in
+        ``data["attachments"]``) unless a flow's ``check_file`` refuses it; the reply."""
+        for entry in entries:
+            check = getattr(entry.flow, "check_file", None)
+            refused = check(ctx) if check is not None else None
+            if refused:
+                return str(refused)
+        ctx.conversation.data.setdefault("attachments", []).append(str(attachment.pk))
+        return _("Berkas Anda sudah kami simpan.")
 
     def _match(self, word: str, entries: list[_Entry]) -> _Entry | str | None:
         help_number = str(len(entries) + 1)
