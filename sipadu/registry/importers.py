@@ -963,6 +963,9 @@ class Plan:
     batch_size: int
     #: The stretch of a CSV file this reader checks (None: the whole file).
     span: Span | None = None
+    #: Rows for :meth:`BatchWriter._write_first_load` (see :data:`_NULLABLE`): flags as 1/0
+    #: and "" for a missing KK or date, which that statement stores as NULL.
+    compact: bool = False
 
 
 class RowChecker:
@@ -1016,6 +1019,10 @@ class RowChecker:
         self.p_street = index.get("street")
         self.p_rt = index.get("rt")
         self.p_rw = index.get("rw")
+        # Python's sqlite3 binds str and int directly but sends None and bool through its
+        # adapter look-up, at several times the cost: a first load binds neither.
+        self.null: Any = "" if plan.compact else None
+        self.flag_value: Callable[[bool], Any] = int if plan.compact else bool
         self.template = self._template()
         self.sex_memo: dict[str, str] = {}
         self.birth_memo: dict[str, str] = {}
@@ -1023,19 +1030,23 @@ class RowChecker:
         self.desa_memo: dict[Any, str] = {}
         self.kk_memo: dict[str, str] = {}
         self.kk_dates: set[str] = set()  # DDMMYY issue dates seen valid (at most 36,525)
-        self.flag_memo: dict[str, bool] = {}
+        self.flag_memo: dict[str, Any] = {}
         self.date_memo: dict[str, str] = {}
-        self.alive_memo: dict[str, bool] = {}
+        self.alive_memo: dict[str, Any] = {}
         self.word_keys: dict[str, str] = {}
         self.new_words: dict[str, str] = {}
 
-    @staticmethod
-    def _template() -> list[Any]:
+    def _template(self) -> list[Any]:
         """A row of defaults (what a column absent from the file gets on insert)."""
         row: list[Any] = [None] * len(ROW_COLUMNS)
         for name, value in _DEFAULTS.items():
             if name in _AT:
-                row[_AT[name]] = _plain(value)
+                value = _plain(value)
+                if value is None:
+                    value = self.null
+                elif isinstance(value, bool):
+                    value = self.flag_value(value)
+                row[_AT[name]] = value
         return row
 
     # -- slow paths (first sight of a value, or a rejected row) ------------------------------
@@ -1141,7 +1152,7 @@ class RowChecker:
         self.new_words[word] = key
         return key
 
-    def _alive(self, raw: str) -> bool:
+    def _alive(self, raw: str) -> Any:
         status = header_key(raw)
         if status in _ALIVE or status == "":
             alive = True
@@ -1149,8 +1160,8 @@ class RowChecker:
             alive = False
         else:
             raise RowError("status_hidup", _("Status hidup '%s' tidak dikenal.") % raw[:20])
-        self.alive_memo[raw] = alive
-        return alive
+        value = self.alive_memo[raw] = self.flag_value(alive)
+        return value
 
     def _date(self, raw: str, column: str) -> str:
         iso = parse_date(raw, column).isoformat()
@@ -1214,7 +1225,7 @@ class RowChecker:
         row[29] = line
         if self.p_kk is not None:
             raw_kk = values[self.p_kk]
-            row[2] = (self.kk_memo.get(raw_kk) or self._kk(raw_kk)) or None
+            row[2] = (self.kk_memo.get(raw_kk) or self._kk(raw_kk)) or self.null
         for position, at, memo, table, column, label in self.coded:
             raw = values[position]
             value = memo.get(raw)
@@ -1237,12 +1248,12 @@ class RowChecker:
             raw = values[position]
             flag = self.flag_memo.get(raw)
             if flag is None:
-                flag = self.flag_memo[raw] = _flag(raw, column)
+                flag = self.flag_memo[raw] = self.flag_value(_flag(raw, column))
             row[at] = flag
         for position, at, column in self.dates:
             raw = values[position]
             if not raw or not raw.strip():
-                row[at] = None
+                row[at] = self.null
             else:
                 row[at] = self.date_memo.get(raw) or self._date(raw, column)
         if self.p_alive is not None:
@@ -1252,7 +1263,7 @@ class RowChecker:
         death = row[19]
         if death:
             if self.p_alive is None:
-                row[18] = False
+                row[18] = self.flag_value(False)
             if death < birth or death > self.today_iso:
                 raise RowError("tanggal_kematian", _("Tanggal kematian tidak mungkin."))
         if row[26] and row[18]:
@@ -1555,6 +1566,8 @@ _DEFAULTS: dict[str, Any] = {
     "akta_perkawinan_no": "",
     "akta_perceraian_no": "",
 }
+# Columns a row may leave empty (NULL): see Plan.compact.
+_NULLABLE = frozenset(name for name, value in _DEFAULTS.items() if value is None)
 
 
 # Indexed columns of registry_penduduk that only search uses (see BatchWriter.start).
@@ -1611,8 +1624,11 @@ class BatchWriter:
         column_list += ", created_at, updated_at"
         values = ", ".join(["%s"] * len(columns)) + f", {source}, {now_sql}, {now_sql}"
         self.insert_sql = f"INSERT INTO registry_penduduk ({column_list}) VALUES ({values})"  # noqa: S608
-        self.insert_ignore_sql = self.insert_sql.replace("INSERT", "INSERT OR IGNORE", 1).replace(
-            "%s", "?"
+        # A first load's rows are compact (see Plan.compact): "" becomes NULL again here.
+        compact_values = ", ".join("NULLIF(?, '')" if c in _NULLABLE else "?" for c in ROW_COLUMNS)
+        self.insert_ignore_sql = (
+            f"INSERT OR IGNORE INTO registry_penduduk ({column_list}) "  # noqa: S608
+            f"VALUES ({compact_values}, {source}, {now_sql}, {now_sql})"
         )
         self.first_load = False
         # Updates: the columns in the file, what is derived from them, and the provenance.
@@ -1640,12 +1656,16 @@ class BatchWriter:
             + " FROM registry_penduduk WHERE nik IN ({})"
         )
         self.families = "keluarga_id" in present
+        # No head: "" on SQLite, bound cheaper than None (see RowChecker.null).
+        self.no_head = "" if self.sqlite else None
+        head = "NULLIF(%s, '')" if self.sqlite else "%s"
         family_updates = ["desa_id"] + [c for c in ("rt", "rw", "street") if c in present]
         # One statement per KK: a new one is inserted with its head, a known one (earlier
         # batch or earlier import) gets the file's address and, when the batch has it, head.
         self.family_upsert_sql = (
             "INSERT INTO registry_keluarga (id, no_kk, desa_id, rt, rw, street, kepala_id, "  # noqa: S608
-            f"created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, {now_sql}, {now_sql}) "
+            "created_at, updated_at) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, {head}, {now_sql}, {now_sql}) "
             "ON CONFLICT (no_kk) DO UPDATE SET "
             + "".join(f"{c} = excluded.{c}, " for c in family_updates)
             + "kepala_id = COALESCE(excluded.kepala_id, registry_keluarga.kepala_id), "
@@ -1796,7 +1816,7 @@ class BatchWriter:
         self._many(
             self.family_upsert_sql,
             [
-                (family_ids[i], kk, *address, heads.get(kk))
+                (family_ids[i], kk, *address, heads.get(kk, self.no_head))
                 for i, (kk, address) in enumerate(families.items())
             ],
         )
@@ -1990,6 +2010,8 @@ def import_file(
     try:
         with _bulk_settings(), transaction.atomic():
             bounds = coverage.AgeBounds.at(coverage.reference_date(lock=True))
+            writer = BatchWriter(run, present, actor, bounds, fk_off=fk_off)
+            writer.start()
             plan = Plan(
                 path,
                 kind,
@@ -2000,9 +2022,8 @@ def import_file(
                 bounds,
                 dt.date.today(),
                 BATCH_SIZE,
+                compact=writer.first_load,
             )
-            writer = BatchWriter(run, present, actor, bounds, fk_off=fk_off)
-            writer.start()
             batches = None
             if os.path.getsize(path) >= PIPELINE_MIN_BYTES:
                 batches = _forked_batches(reader_plans(plan))

@@ -704,3 +704,60 @@ def test_foreign_keys_are_off_only_for_a_first_load_outside_a_transaction():
     assert foreign_keys() == 0
     connection.enable_constraint_checking()
     assert foreign_keys() == 1
+
+
+@pytest.mark.django_db
+def test_a_first_load_stores_missing_values_as_null_and_flags_as_booleans(
+    tmp_path, family, balangan_desa
+):
+    """A first load binds "" and 1/0 instead of None and bools (cheaper for sqlite3); what is
+    stored is the same as any other import's: NULL for a missing KK, date or head."""
+    from django.db import connection
+
+    orphan = person_row(balangan_desa, 4, kk_serial=2, hub="ANAK")  # a KK without its head
+    no_kk = person_row(balangan_desa, 5)
+    no_kk[1] = ""
+    result = importers.import_file(
+        write_csv(tmp_path / "a.csv", SIAK_HEADER, [*family, orphan, no_kk])
+    )
+    assert result.committed and not result.problems, result.problems
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT no_kk IS NULL, death_date IS NULL, akta_kelahiran_date IS NULL, "
+            "ktp_el_recorded, kia, is_alive FROM registry_penduduk ORDER BY source_line"
+        )
+        stored = cursor.fetchall()
+        cursor.execute("SELECT COUNT(*) FROM registry_keluarga WHERE kepala_id IS NULL")
+        headless = cursor.fetchone()[0]
+    assert [tuple(bool(v) for v in row[:3]) for row in stored] == [(False, True, True)] * 4 + [
+        (True, True, True)
+    ]
+    assert {tuple(bool(v) for v in row[3:]) for row in stored} == {(True, False, True)}
+    assert headless == 1
+    assert Penduduk.objects.filter(keluarga__isnull=True).get().full_name == "Warga Nomor 5"
+    assert Keluarga.objects.get(kepala__isnull=True).members.get().full_name == "Warga Nomor 4"
+
+
+@pytest.mark.parametrize(("compact", "no_kk", "flag"), [(False, None, True), (True, "", 1)])
+def test_the_checker_writes_compact_rows_only_when_the_plan_says_so(compact, no_kk, flag):
+    desa = "63.11.01.2001"
+    row = person_row(desa, 1)
+    row[1] = ""
+    today = dt.date(2026, 1, 1)
+    plan = importers.Plan(
+        "",
+        "csv",
+        "utf-8",
+        importers.map_columns(SIAK_HEADER),
+        {desa},
+        None,
+        coverage.AgeBounds.at(today),
+        today,
+        10,
+        compact=compact,
+    )
+    checked = importers.RowChecker(plan).check(row, 2, "0" * 32)
+    at = importers._AT
+    assert checked[at["keluarga_id"]] == no_kk and checked[at["death_date"]] == no_kk
+    assert type(checked[at["keluarga_id"]]) is type(no_kk)
+    assert checked[at["ktp_el_recorded"]] == flag and type(checked[at["is_alive"]]) is type(flag)
