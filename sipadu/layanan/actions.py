@@ -1,11 +1,13 @@
 """Every write of the document service: submit a request, add files, the per-step work of the
-officers (checklist, files-missing round, draft edits, hand-over).
+officers (checklist, files-missing round, draft edits, hand-over), and revoking or replacing
+an issued document.
 
 Each action runs in one transaction, writes one audit event (ids and codes only: never NIK,
 names or phone numbers) and queues notices through the messaging outbox, which delivers
 after commit. The citizen has no account: their actions are recorded as ``masyarakat`` with
 the request id. Officers' actions require them to hold the SOP task of that step.
-Refusals raise :class:`LayananError` with a message for people.
+Refusals raise :class:`LayananError` (:class:`RevocationError` for revoking and replacing)
+with a message for people.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from django.utils.translation import gettext as _
 
 from sipadu.audit.services import record_event
 from sipadu.core.models import Office
+from sipadu.core.second_factor import passed_second_factor
 from sipadu.core.services import users_with_role
+from sipadu.layanan import documents
 from sipadu.layanan import fields as field_catalogue
 from sipadu.layanan.models import (
     SOP_CODE,
@@ -36,14 +40,18 @@ from sipadu.layanan.models import (
     DraftEdit,
     FileSource,
     HandoverMode,
+    IssuedDocument,
+    IssuedStatus,
     RequestFile,
     RequestStatus,
     Requirement,
 )
 from sipadu.layanan.notify import Milestone, notify
 from sipadu.layanan.uploads import CleanFile
+from sipadu.registry.actions import RegistryError
 from sipadu.sop import actions as sop_actions
 from sipadu.sop.models import LIVE_STATES, Notification, Task, TaskState
+from sipadu.sop.queries import roles_in
 
 #: How long a PIN opens the status page after the request was made.
 PIN_VALID_DAYS = 180
@@ -501,3 +509,131 @@ def record_handover(
 def draft_field_codes(document_type: DocumentType) -> list[str]:
     """The draft's field codes of a document type (its applicant fields, in order)."""
     return [c.rstrip("?") for c in document_type.fields if c.rstrip("?") in field_catalogue.FIELDS]
+
+
+# --------------------------------------------------------------------------- revocation
+
+#: Roles that may revoke or replace an issued document (with the second factor).
+REVOKING_ROLES = frozenset({"kepala-dinas", "kabid-pelayanan"})
+
+
+class RevocationError(Exception):
+    """A refused revocation or replacement; ``message`` is for the officer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def may_revoke(actor: Any, issued: IssuedDocument) -> bool:
+    """True when ``actor`` holds a revoking role in the document's office (second factor
+    aside)."""
+    return bool(roles_in(actor, issued.office_id) & REVOKING_ROLES)
+
+
+def _revocation_reason(actor: Any, issued: IssuedDocument, reason: str) -> str:
+    if not may_revoke(actor, issued):
+        raise RevocationError(
+            _("Hanya Kepala Dinas atau Kabid kantor penerbit yang dapat mencabut dokumen."), 403
+        )
+    if not passed_second_factor(actor):
+        raise RevocationError(
+            _("Pencabutan atau penggantian dokumen memerlukan verifikasi faktor kedua (kode OTP)."),
+            403,
+        )
+    if issued.status != IssuedStatus.VALID:
+        raise RevocationError(
+            _("Dokumen ini sudah berstatus %(status)s.") % {"status": issued.get_status_display()},
+            409,
+        )
+    text = " ".join((reason or "").split())
+    if not text:
+        raise RevocationError(_("Tuliskan alasannya."))
+    if len(text) > 300:
+        raise RevocationError(_("Alasan paling banyak 300 karakter."))
+    return text
+
+
+def _locked_issued(issued: IssuedDocument) -> IssuedDocument:
+    return IssuedDocument.objects.select_for_update().select_related("office").get(pk=issued.pk)
+
+
+@transaction.atomic
+def revoke_document(
+    actor: Any, issued: IssuedDocument, reason: str, *, request: HttpRequest | None = None
+) -> IssuedDocument:
+    """Revoke a valid issued document (the verification page then says "Dicabut")."""
+    current = _locked_issued(issued)
+    why = _revocation_reason(actor, current, reason)
+    current.status = IssuedStatus.REVOKED
+    current.status_changed_at = timezone.now()
+    current.status_reason = why
+    current.save(update_fields=["status", "status_changed_at", "status_reason"])
+    record_event(
+        actor,
+        "layanan.document.revoke",
+        current,
+        office=current.office,
+        request=request,
+        data={"request": str(current.request_id), "document_type": current.document_type_id},
+    )
+    return current
+
+
+@transaction.atomic
+def replace_document(
+    actor: Any, issued: IssuedDocument, reason: str, *, request: HttpRequest | None = None
+) -> IssuedDocument:
+    """Issue the request's document again and mark ``issued`` as replaced by the new one.
+
+    The new document gets a new number and verification token, is rendered from the current
+    draft and signed with the office's key (cards: a new print job), exactly as
+    :func:`documents.issue` does. With the remote (BSrE-style) provider, call it inside
+    :func:`sipadu.layanan.issuing.signing_session` with the signer's passphrase. A signing
+    failure raises :class:`RevocationError` and changes nothing.
+    """
+    from sipadu.signing.error_codes import SigningError
+
+    current = _locked_issued(issued)
+    why = _revocation_reason(actor, current, reason)
+    req = DocumentRequest.objects.select_related("document_type", "office", "penduduk").get(
+        pk=current.request_id
+    )
+    # The old one stops being the request's valid document first, so that the new one's
+    # document data (number, QR) is its own.
+    current.status = IssuedStatus.REPLACED
+    current.status_changed_at = timezone.now()
+    current.status_reason = why
+    current.save(update_fields=["status", "status_changed_at", "status_reason"])
+    new = documents.new_issued(
+        actor,
+        req,
+        print_state="queued" if req.document_type.is_card else current.print_state,
+        released_at=current.released_at,
+    )
+    try:
+        documents.sign_and_store(actor, req, new)
+    except SigningError as failed:  # raising rolls the whole replacement back
+        raise RevocationError(failed.message, 502 if failed.retryable else 400) from None
+    current.replaced_by = new
+    current.save(update_fields=["replaced_by"])
+    # The registry carries the number of the valid document, so coverage and the resident's
+    # record follow the replacement.
+    try:
+        documents.update_registry(actor, req, new, request=request)
+    except RegistryError as refused:
+        raise RevocationError(str(refused)) from None
+    record_event(
+        actor,
+        "layanan.document.replace",
+        current,
+        office=current.office,
+        request=request,
+        data={
+            "request": str(current.request_id),
+            "document_type": current.document_type_id,
+            "replacement": new.pk,
+        },
+    )
+    return new

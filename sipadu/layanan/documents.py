@@ -184,7 +184,7 @@ def new_issued(
 ) -> IssuedDocument:
     """A new :class:`IssuedDocument` of ``req`` dated today in the office's time zone, with
     the next number and a new verification token (not signed yet: :func:`sign_and_store`).
-    Shared by :func:`issue` and :func:`sipadu.layanan.revocation.replace`."""
+    Shared by :func:`issue` and :func:`sipadu.layanan.actions.replace_document`."""
     today = timezone.localdate(timezone=req.office.tzinfo)
     return IssuedDocument.objects.create(
         request=req,

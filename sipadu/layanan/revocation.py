@@ -1,4 +1,6 @@
-"""Revoking and replacing issued documents, and the officer panel + views that do it.
+"""The officer panel and views that revoke or replace issued documents (the writes are the
+actions :func:`~sipadu.layanan.actions.revoke_document` and
+:func:`~sipadu.layanan.actions.replace_document`).
 
 A document that was issued wrongly is **revoked** (it stays on record; its verification page
 says "Dicabut" with the date), or **replaced**: the request's document is issued again (new
@@ -15,153 +17,28 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from sipadu.audit.services import record_event
 from sipadu.core.second_factor import passed_second_factor
-from sipadu.layanan import documents
+from sipadu.layanan.actions import (
+    REVOKING_ROLES,
+    RevocationError,
+    replace_document,
+    revoke_document,
+)
 from sipadu.layanan.bulk import passphrase_field
 from sipadu.layanan.issuing import needs_passphrase, signing_session
-from sipadu.layanan.models import SOP_CODE, DocumentRequest, IssuedDocument, IssuedStatus
-from sipadu.registry.actions import RegistryError
+from sipadu.layanan.models import SOP_CODE, DocumentRequest, IssuedDocument
 from sipadu.sop import work_views as sop_views
 from sipadu.sop.models import Case
 from sipadu.sop.panels import CasePanel, register
 from sipadu.sop.queries import roles_in
-
-#: Roles that may revoke or replace an issued document (with the second factor).
-REVOKING_ROLES = frozenset({"kepala-dinas", "kabid-pelayanan"})
-
-
-class RevocationError(Exception):
-    """A refused revocation or replacement; ``message`` is for the officer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-def may_revoke(actor: Any, issued: IssuedDocument) -> bool:
-    """True when ``actor`` holds a revoking role in the document's office (second factor
-    aside)."""
-    return bool(roles_in(actor, issued.office_id) & REVOKING_ROLES)
-
-
-def _check(actor: Any, issued: IssuedDocument, reason: str) -> str:
-    if not may_revoke(actor, issued):
-        raise RevocationError(
-            _("Hanya Kepala Dinas atau Kabid kantor penerbit yang dapat mencabut dokumen."), 403
-        )
-    if not passed_second_factor(actor):
-        raise RevocationError(
-            _("Pencabutan atau penggantian dokumen memerlukan verifikasi faktor kedua (kode OTP)."),
-            403,
-        )
-    if issued.status != IssuedStatus.VALID:
-        raise RevocationError(
-            _("Dokumen ini sudah berstatus %(status)s.") % {"status": issued.get_status_display()},
-            409,
-        )
-    text = " ".join((reason or "").split())
-    if not text:
-        raise RevocationError(_("Tuliskan alasannya."))
-    if len(text) > 300:
-        raise RevocationError(_("Alasan paling banyak 300 karakter."))
-    return text
-
-
-def _locked(issued: IssuedDocument) -> IssuedDocument:
-    return IssuedDocument.objects.select_for_update().select_related("office").get(pk=issued.pk)
-
-
-@transaction.atomic
-def revoke(
-    actor: Any, issued: IssuedDocument, reason: str, *, request: HttpRequest | None = None
-) -> IssuedDocument:
-    """Revoke a valid issued document (the verification page then says "Dicabut")."""
-    current = _locked(issued)
-    why = _check(actor, current, reason)
-    current.status = IssuedStatus.REVOKED
-    current.status_changed_at = timezone.now()
-    current.status_reason = why
-    current.save(update_fields=["status", "status_changed_at", "status_reason"])
-    record_event(
-        actor,
-        "layanan.document.revoke",
-        current,
-        office=current.office,
-        request=request,
-        data={"request": str(current.request_id), "document_type": current.document_type_id},
-    )
-    return current
-
-
-@transaction.atomic
-def replace(
-    actor: Any, issued: IssuedDocument, reason: str, *, request: HttpRequest | None = None
-) -> IssuedDocument:
-    """Issue the request's document again and mark ``issued`` as replaced by the new one.
-
-    The new document gets a new number and verification token, is rendered from the current
-    draft and signed with the office's key (cards: a new print job), exactly as
-    :func:`documents.issue` does. With the remote (BSrE-style) provider, call it inside
-    :func:`sipadu.layanan.issuing.signing_session` with the signer's passphrase. A signing
-    failure raises :class:`RevocationError` and changes nothing.
-    """
-    from sipadu.signing.error_codes import SigningError
-
-    current = _locked(issued)
-    why = _check(actor, current, reason)
-    req = DocumentRequest.objects.select_related("document_type", "office", "penduduk").get(
-        pk=current.request_id
-    )
-    # The old one stops being the request's valid document first, so that the new one's
-    # document data (number, QR) is its own.
-    current.status = IssuedStatus.REPLACED
-    current.status_changed_at = timezone.now()
-    current.status_reason = why
-    current.save(update_fields=["status", "status_changed_at", "status_reason"])
-    new = documents.new_issued(
-        actor,
-        req,
-        print_state="queued" if req.document_type.is_card else current.print_state,
-        released_at=current.released_at,
-    )
-    try:
-        documents.sign_and_store(actor, req, new)
-    except SigningError as failed:  # raising rolls the whole replacement back
-        raise RevocationError(failed.message, 502 if failed.retryable else 400) from None
-    current.replaced_by = new
-    current.save(update_fields=["replaced_by"])
-    # The registry carries the number of the valid document, so coverage and the resident's
-    # record follow the replacement.
-    try:
-        documents.update_registry(actor, req, new, request=request)
-    except RegistryError as refused:
-        raise RevocationError(str(refused)) from None
-    record_event(
-        actor,
-        "layanan.document.replace",
-        current,
-        office=current.office,
-        request=request,
-        data={
-            "request": str(current.request_id),
-            "document_type": current.document_type_id,
-            "replacement": new.pk,
-        },
-    )
-    return new
-
 
 # --------------------------------------------------------------------------- officer UI
 
@@ -247,14 +124,16 @@ def _run(request: HttpRequest, pk: int, replacing: bool) -> HttpResponse:
             passphrase: str = form.cleaned_data.get("passphrase", "") if asks else ""
             # The passphrase reaches the provider for this request only (never stored).
             with signing_session(passphrase):
-                new = replace(request.user, issued, form.cleaned_data["reason"], request=request)
+                new = replace_document(
+                    request.user, issued, form.cleaned_data["reason"], request=request
+                )
             messages.success(
                 request,
                 _("Dokumen %(old)s diganti dengan dokumen baru %(new)s.")
                 % {"old": issued.number, "new": new.number},
             )
         else:
-            revoke(request.user, issued, form.cleaned_data["reason"], request=request)
+            revoke_document(request.user, issued, form.cleaned_data["reason"], request=request)
             messages.success(request, _("Dokumen %(no)s dicabut.") % {"no": issued.number})
     except RevocationError as refused:
         return refuse(refused.message, refused.status)

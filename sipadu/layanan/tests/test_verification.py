@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from sipadu.audit.models import AuditEvent
-from sipadu.layanan import revocation
+from sipadu.layanan import actions
 from sipadu.layanan.models import IssuedDocument, IssuedStatus
 from sipadu.layanan.tests.conftest import claim_for, js_pdf, plain_pdf, verified
 from sipadu.layanan.tests.test_documents_signing import sign_at_tte
@@ -135,29 +135,29 @@ def test_revoke_shows_on_the_page_and_is_audited(
     client: Client, staff: dict[str, Any], issued: IssuedDocument
 ) -> None:
     unverified = type(staff["kepala-dinas"]).objects.get(pk=staff["kepala-dinas"].pk)
-    with pytest.raises(revocation.RevocationError) as refused:
-        revocation.revoke(unverified, issued, "Salah tulis")  # no second factor
+    with pytest.raises(actions.RevocationError) as refused:
+        actions.revoke_document(unverified, issued, "Salah tulis")  # no second factor
     assert refused.value.status == 403
-    with pytest.raises(revocation.RevocationError):
-        revocation.revoke(verified(staff["kasi-pelayanan"]), issued, "Salah tulis")
-    with pytest.raises(revocation.RevocationError):
-        revocation.revoke(verified(staff["kabid-pelayanan"]), issued, "   ")
-    revocation.revoke(verified(staff["kabid-pelayanan"]), issued, "Salah tulis nama ibu")
+    with pytest.raises(actions.RevocationError):
+        actions.revoke_document(verified(staff["kasi-pelayanan"]), issued, "Salah tulis")
+    with pytest.raises(actions.RevocationError):
+        actions.revoke_document(verified(staff["kabid-pelayanan"]), issued, "   ")
+    actions.revoke_document(verified(staff["kabid-pelayanan"]), issued, "Salah tulis nama ibu")
     issued.refresh_from_db()
     assert issued.status == IssuedStatus.REVOKED and issued.status_changed_at
     event = AuditEvent.objects.filter(action="layanan.document.revoke").get()
     assert "Budi" not in str(event.data)
     html = page(client, issued)
     assert 'data-status="revoked"' in html and "DICABUT" in html
-    with pytest.raises(revocation.RevocationError) as again:
-        revocation.revoke(verified(staff["kepala-dinas"]), issued, "lagi")
+    with pytest.raises(actions.RevocationError) as again:
+        actions.revoke_document(verified(staff["kepala-dinas"]), issued, "lagi")
     assert again.value.status == 409
 
 
 def test_replace_issues_a_new_signed_document(
     client: Client, staff: dict[str, Any], issued: IssuedDocument
 ) -> None:
-    new = revocation.replace(verified(staff["kepala-dinas"]), issued, "Perbaikan data")
+    new = actions.replace_document(verified(staff["kepala-dinas"]), issued, "Perbaikan data")
     issued.refresh_from_db()
     assert issued.status == IssuedStatus.REPLACED and issued.replaced_by_id == new.pk
     assert new.status == IssuedStatus.VALID and new.number != issued.number
@@ -181,8 +181,8 @@ def test_replace_with_signing_failure_changes_nothing(
     staff: dict[str, Any], issued: IssuedDocument, settings: Any, tmp_path: Any
 ) -> None:
     settings.DATA_DIR = tmp_path
-    with pytest.raises(revocation.RevocationError) as failed:
-        revocation.replace(verified(staff["kepala-dinas"]), issued, "Perbaikan")
+    with pytest.raises(actions.RevocationError) as failed:
+        actions.replace_document(verified(staff["kepala-dinas"]), issued, "Perbaikan")
     assert failed.value.message
     issued.refresh_from_db()
     assert issued.status == IssuedStatus.VALID
