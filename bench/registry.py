@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -220,6 +222,7 @@ def main() -> None:
         f"{time.perf_counter() - started:.1f} s"
     )
     wipe()
+    log(machine.reference())
     reset_peak_rss()
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
