@@ -36,6 +36,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import machine
+
 TMP = tempfile.mkdtemp(prefix="sipadu-bench-docs-")
 os.environ["SIPADU_DATA_DIR"] = TMP
 os.environ.setdefault("SIPADU_HTTPS", "0")
@@ -181,6 +183,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=200, help="documents per measurement")
     parser.add_argument("--workers", type=int, default=2, help="processes in the pool")
     args = parser.parse_args()
+    print(machine.reference(), file=sys.stderr, flush=True)
     n = args.docs
 
     print(

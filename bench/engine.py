@@ -44,6 +44,8 @@ import time
 import uuid
 from pathlib import Path
 
+import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETABLE = ("kelengkapan", "entri-siak", "tte", "cetak", "serah")
 
@@ -444,6 +446,7 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args)))
         return
+    print(machine.reference(), file=sys.stderr, flush=True)
 
     print(
         f"# bench/engine.py {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}: "

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import httpx
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -216,6 +217,7 @@ def main() -> None:
         help="load generator for the main run (raw: pre-serialised keep-alive sockets)",
     )
     args = parser.parse_args()
+    print(machine.reference(), file=sys.stderr, flush=True)
     count = args.deliveries or (6000 if args.quick else 30000)
 
     data_dir = Path(tempfile.mkdtemp(prefix="sipadu-bench-wa-"))
