@@ -559,17 +559,21 @@ def _locked_issued(issued: IssuedDocument) -> IssuedDocument:
     return IssuedDocument.objects.select_for_update().select_related("office").get(pk=issued.pk)
 
 
+def _end_validity(issued: IssuedDocument, status: Any, reason: str) -> None:
+    """``issued`` stops being valid (``status``: an :class:`IssuedStatus` other than valid)."""
+    issued.status = status
+    issued.status_changed_at = timezone.now()
+    issued.status_reason = reason
+    issued.save(update_fields=["status", "status_changed_at", "status_reason"])
+
+
 @transaction.atomic
 def revoke_document(
     actor: Any, issued: IssuedDocument, reason: str, *, request: HttpRequest | None = None
 ) -> IssuedDocument:
     """Revoke a valid issued document (the verification page then says "Dicabut")."""
     current = _locked_issued(issued)
-    why = _revocation_reason(actor, current, reason)
-    current.status = IssuedStatus.REVOKED
-    current.status_changed_at = timezone.now()
-    current.status_reason = why
-    current.save(update_fields=["status", "status_changed_at", "status_reason"])
+    _end_validity(current, IssuedStatus.REVOKED, _revocation_reason(actor, current, reason))
     record_event(
         actor,
         "layanan.document.revoke",
@@ -602,10 +606,7 @@ def replace_document(
     )
     # The old one stops being the request's valid document first, so that the new one's
     # document data (number, QR) is its own.
-    current.status = IssuedStatus.REPLACED
-    current.status_changed_at = timezone.now()
-    current.status_reason = why
-    current.save(update_fields=["status", "status_changed_at", "status_reason"])
+    _end_validity(current, IssuedStatus.REPLACED, why)
     new = documents.new_issued(
         actor,
         req,
