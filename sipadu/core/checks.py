@@ -35,6 +35,25 @@ def is_local_host(host: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
+#: Name endings used only inside a network (RFC 6762, RFC 8375 and common intranet habits).
+PRIVATE_SUFFIXES = (".local", ".lan", ".internal", ".intranet", ".home.arpa", ".corp")
+
+
+def is_private_host(host: str) -> bool:
+    """True for a host a phone reaches only from inside the office network: a private,
+    link-local or otherwise non-public address (``192.168.1.10``, ``10.0.0.5``, ``fd00::1``),
+    a name without a dot (``sipadu``) or one under an intranet suffix (``sipadu.local``).
+    Local hosts (:func:`is_local_host`) are not counted here."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if not name or is_local_host(name):
+        return False
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return "." not in name or name.endswith(PRIVATE_SUFFIXES)
+    return not address.is_global
+
+
 @register(Tags.security, deploy=True)
 def check_site_url(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
@@ -73,6 +92,19 @@ def check_site_url(
                 % {"url": url},
                 hint=hint,
                 id="sipadu.W002",
+            )
+        ]
+    if is_private_host(host):
+        return [
+            CheckWarning(
+                _(
+                    "SITE_URL adalah alamat jaringan kantor (%(url)s): kode QR pada dokumen "
+                    "yang ditandatangani hanya dapat dibuka dari dalam jaringan itu, tidak "
+                    "oleh warga atau instansi lain."
+                )
+                % {"url": url},
+                hint=hint,
+                id="sipadu.W004",
             )
         ]
     if scheme != "https":
