@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from sipadu.messaging.actions import send
@@ -75,7 +76,14 @@ def notify(
 
     ``actor`` is the officer whose step triggered it (None: the citizen or the system).
     """
-    text = text_for(req, milestone, detail)
+    # The citizen reads Indonesian, whatever language the officer's screen is in.
+    with translation.override("id"):
+        text = text_for(req, milestone, detail)
+        whatsapp_text = text
+        if milestone == Milestone.INCOMPLETE:
+            whatsapp_text += "\n" + _(
+                "Berkas juga dapat dikirim di sini: ketik *status*, lalu nomor permohonan Anda."
+            )
     key = f"layanan:{req.pk}:{milestone}:{round_}"
     send(
         "web",
@@ -90,7 +98,7 @@ def notify(
             send(
                 "whatsapp",
                 req.whatsapp,
-                text=text,
+                text=whatsapp_text,
                 idempotency_key=f"{key}:wa",
                 office=req.office,
                 actor=actor,

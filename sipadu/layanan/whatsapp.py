@@ -979,8 +979,11 @@ class StatusFlow:
         return _("Mohon kirim PIN 6 digit permohonan tersebut.")
 
     def handle(self, ctx: Context) -> None:
-        """Number, then PIN if needed."""
+        """Number, then PIN if needed; then, for a request waiting for files, the files."""
         step = ctx.conversation.state.partition(":")[2]
+        if step == "berkas":
+            self._on_missing_file(ctx)
+            return
         if ctx.attachment is not None:
             self._keep_file(ctx, ctx.attachment)
             ctx.reply(self._pin_question() if step == "pin" else self._number_question())
@@ -1068,6 +1071,13 @@ class StatusFlow:
 
     def _answer(self, ctx: Context, req: DocumentRequest) -> None:
         ctx.reply(status_text(req))
+        if req.status == RequestStatus.WAITING_CITIZEN:
+            # The sender proved the request is theirs (its number, or the PIN), as on the
+            # status page: the missing files can be sent right here.
+            missing = list(req.missing)
+            ctx.set_state("status:berkas", request=str(req.pk), missing=missing, sent=0)
+            ctx.reply(self._missing_question(req, missing, 0))
+            return
         if (
             req.status in (RequestStatus.READY, RequestStatus.DONE)
             and req.whatsapp == ctx.inbound.sender
@@ -1075,6 +1085,69 @@ class StatusFlow:
             # Also the way to receive the PDF when the "ready" notice fell outside the 24-hour
             # window (it then went as a template without the file).
             send_signed_document(req, f"wa-status-pdf:{ctx.inbound.provider_message_id}")
+        ctx.to_menu(show=False)
+        ctx.reply(_("Ketik *menu* untuk layanan lain."))
+
+    def _missing_question(self, req: DocumentRequest, missing: list[str], sent: int) -> str:
+        """Ask for the next missing file (or, when the officer only wrote a note, any file)."""
+        hint = _("Ketik *menu* untuk berhenti; berkas juga dapat diunggah di halaman status.")
+        if not missing:
+            return _("Kirim foto atau PDF berkas yang diminta di atas.") + "\n" + hint
+        requirement = req.document_type.requirements.filter(code=missing[sent]).first()
+        return (
+            _("Kirim foto atau PDF: *%(what)s* (%(n)d dari %(total)d).")
+            % {
+                "what": requirement.text if requirement else missing[sent],
+                "n": sent + 1,
+                "total": len(missing),
+            }
+            + "\n"
+            + hint
+        )
+
+    def _on_missing_file(self, ctx: Context) -> None:
+        """A file for the request waiting for files: checked as on the portal, then added
+        (:func:`actions.add_files`), one missing requirement after the other."""
+        data = ctx.conversation.data
+        req = (
+            DocumentRequest.objects.select_related("document_type", "office")
+            .filter(pk=data.get("request"))
+            .first()
+        )
+        if req is None or req.status != RequestStatus.WAITING_CITIZEN:
+            ctx.reply(_("Permohonan ini tidak sedang menunggu berkas."))
+            ctx.to_menu()
+            return
+        missing: list[str] = [c for c in data.get("missing", []) if c in req.missing]
+        sent = min(int(data.get("sent", 0)), max(len(missing) - 1, 0))
+        attachment = ctx.attachment
+        if attachment is None:
+            ctx.reply(self._missing_question(req, missing, sent))
+            return
+        if attachment.state != AttachmentState.STORED:
+            return  # the messaging layer already asked to send it again
+        try:
+            clean = clean_attachment(attachment)
+        except UploadRejected as rejected:
+            ctx.reply(
+                _("Maaf, berkas ini tidak dapat kami terima: %(why)s") % {"why": rejected.message}
+            )
+            ctx.reply(self._missing_question(req, missing, sent))
+            return
+        requirement = (
+            req.document_type.requirements.filter(code=missing[sent]).first() if missing else None
+        )
+        try:
+            actions.add_files(req, [actions.Upload(requirement, clean)])
+        except actions.LayananError as refused:
+            ctx.reply(refused.message)
+            ctx.to_menu()
+            return
+        if req.status == RequestStatus.WAITING_CITIZEN and sent + 1 < len(missing):
+            data["sent"] = sent + 1
+            ctx.reply(self._missing_question(req, missing, sent + 1))
+            return
+        # Resumed: the citizen is told by the "resumed" notice.
         ctx.to_menu(show=False)
         ctx.reply(_("Ketik *menu* untuk layanan lain."))
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from sipadu.audit.models import AuditEvent
 from sipadu.audit.services import verify
@@ -450,3 +451,13 @@ def test_existing_whatsapp_requests_take_their_channel_from_the_audit_log(
     by_web.refresh_from_db()
     assert (by_whatsapp.channel, by_web.channel) == ("whatsapp", "web")
     assert whatsapp.came_by_whatsapp(by_whatsapp) and not whatsapp.came_by_whatsapp(by_web)
+
+
+def test_notices_to_the_citizen_are_indonesian_whatever_the_officers_language(
+    staff: dict[str, Any], make_resident: Callable[..., Any], submit: Callable[..., Any]
+) -> None:
+    req = submit(claim_for(make_resident()))
+    take(staff, req, "operator-layanan")
+    with translation.override("en"):
+        actions.request_missing(staff["operator-layanan"], req, ["buku-nikah"], "Buram")
+    assert "belum lengkap" in notices(fresh(req))[-1]

@@ -35,6 +35,7 @@ from sipadu.messaging.tests.flow_support import (  # noqa: F401  (fixtures)
     staff,
     start_akta,
     state,
+    texts_of,
 )
 from sipadu.messaging.types.whatsapp import conversation, payloads
 from sipadu.messaging.types.whatsapp.fake import FakeCloudAPI
@@ -434,3 +435,86 @@ def test_status_while_waiting_for_files_lists_them(
     assert "Menunggu kelengkapan berkas" in answer
     assert "Buku nikah" in answer and "Foto kurang jelas" in answer
     assert "Perkiraan selesai" not in answer
+
+
+def _ask_for_files(
+    staff: dict[str, Any], req: DocumentRequest, run_jobs: Any, codes: list[str], note: str
+) -> None:
+    from sipadu.layanan.tests.test_flow import take
+
+    take(staff, req, "operator-layanan")
+    run_jobs(lambda: layanan_actions.request_missing(staff["operator-layanan"], req, codes, note))
+
+
+def test_missing_files_are_sent_in_the_status_dialogue(
+    chat: Chat,
+    send_file: Callable[..., list[str]],
+    submitted: tuple[DocumentRequest, str],
+    staff: dict[str, Any],
+    run_jobs: Any,
+    fake_api: FakeCloudAPI,
+) -> None:
+    req, _pin = submitted
+    before = len(fake_api.sent)
+    _ask_for_files(staff, req, run_jobs, ["surat-kelahiran", "buku-nikah"], "Foto buram")
+    (notice,) = texts_of([r for r in fake_api.sent[before:] if r["to"] == CITIZEN])
+    assert "belum lengkap" in notice and "ketik *status*" in notice
+    req.refresh_from_db()
+    round_ = req.missing_round
+
+    chat("status")
+    answer, ask = chat(req.tracking_number)
+    assert "Menunggu kelengkapan berkas" in answer
+    assert "*Surat keterangan kelahiran* (1 dari 2)" in ask and state() == "status:berkas"
+    (again,) = chat("sudah saya kirim kemarin")  # words: the question again
+    assert "(1 dari 2)" in again
+    refused, again = send_file(b"%PDF-1.4 rusak", mime="application/pdf")
+    assert "tidak dapat kami terima" in refused and "(1 dari 2)" in again
+    (ask,) = send_file(jpeg_bytes("white"))
+    assert "*Buku nikah / kutipan akta perkawinan orang tua* (2 dari 2)" in ask
+    req.refresh_from_db()
+    assert req.status == RequestStatus.WAITING_CITIZEN
+    replies = send_file(jpeg_bytes("gray"))
+    assert any("diproses kembali" in r for r in replies) and state() == "menu"
+    req.refresh_from_db()
+    assert req.status == RequestStatus.IN_PROCESS
+    answered = req.files.filter(round=round_).values_list("requirement__code", flat=True)
+    assert sorted(answered) == ["buku-nikah", "surat-kelahiran"]
+
+
+def test_a_note_only_round_takes_any_file_from_another_number_with_the_pin(
+    chat: Chat,
+    send_file: Callable[..., list[str]],
+    submitted: tuple[DocumentRequest, str],
+    staff: dict[str, Any],
+    run_jobs: Any,
+) -> None:
+    req, pin = submitted
+    _ask_for_files(staff, req, run_jobs, [], "Mohon kirim surat pengantar RT")
+    chat("halo", OTHER)
+    chat("status", OTHER)
+    chat(req.tracking_number, OTHER)
+    answer, ask = chat(pin, OTHER)
+    assert "surat pengantar RT" in answer and "berkas yang diminta" in ask
+    send_file(jpeg_bytes(), sender=OTHER)
+    req.refresh_from_db()
+    assert req.status == RequestStatus.IN_PROCESS and state(OTHER) == "menu"
+    assert req.files.filter(round=req.missing_round, requirement__isnull=True).count() == 1
+
+
+def test_a_request_no_longer_waiting_ends_the_file_dialogue(
+    chat: Chat,
+    send_file: Callable[..., list[str]],
+    submitted: tuple[DocumentRequest, str],
+    staff: dict[str, Any],
+    run_jobs: Any,
+) -> None:
+    req, _pin = submitted
+    _ask_for_files(staff, req, run_jobs, ["buku-nikah"], "")
+    chat("status")
+    chat(req.tracking_number)
+    DocumentRequest.objects.filter(pk=req.pk).update(status=RequestStatus.CANCELLED)
+    files = req.files.count()
+    (told, *_menu) = send_file(jpeg_bytes())
+    assert "tidak sedang menunggu berkas" in told and state() == "menu"
+    assert req.files.count() == files
