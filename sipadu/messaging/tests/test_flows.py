@@ -418,18 +418,31 @@ def test_status_of_an_unknown_number_asks_the_pin_too(chat: Chat, setup: Any) ->
     assert "coba lagi nanti" in last and state() == "menu"
 
 
-def test_status_while_waiting_for_files_lists_them(
-    chat: Chat, submitted: tuple[DocumentRequest, str], staff: dict[str, Any], run_jobs: Any
-) -> None:
+AskForFiles = Callable[[list[str], str], DocumentRequest]
+
+
+@pytest.fixture
+def ask_for_files(
+    submitted: tuple[DocumentRequest, str], staff: dict[str, Any], run_jobs: Any
+) -> AskForFiles:
+    """The operator asks the submitted request's applicant for files (codes, note)."""
     from sipadu.layanan.tests.test_flow import take
 
     req, _pin = submitted
-    take(staff, req, "operator-layanan")
-    run_jobs(
-        lambda: layanan_actions.request_missing(
-            staff["operator-layanan"], req, ["buku-nikah"], "Foto kurang jelas"
+
+    def ask(codes: list[str], note: str) -> DocumentRequest:
+        take(staff, req, "operator-layanan")
+        run_jobs(
+            lambda: layanan_actions.request_missing(staff["operator-layanan"], req, codes, note)
         )
-    )
+        req.refresh_from_db()
+        return req
+
+    return ask
+
+
+def test_status_while_waiting_for_files_lists_them(chat: Chat, ask_for_files: AskForFiles) -> None:
+    req = ask_for_files(["buku-nikah"], "Foto kurang jelas")
     chat("status")
     answer, _hint = chat(req.tracking_number)
     assert "Menunggu kelengkapan berkas" in answer
@@ -437,29 +450,16 @@ def test_status_while_waiting_for_files_lists_them(
     assert "Perkiraan selesai" not in answer
 
 
-def _ask_for_files(
-    staff: dict[str, Any], req: DocumentRequest, run_jobs: Any, codes: list[str], note: str
-) -> None:
-    from sipadu.layanan.tests.test_flow import take
-
-    take(staff, req, "operator-layanan")
-    run_jobs(lambda: layanan_actions.request_missing(staff["operator-layanan"], req, codes, note))
-
-
 def test_missing_files_are_sent_in_the_status_dialogue(
     chat: Chat,
     send_file: Callable[..., list[str]],
-    submitted: tuple[DocumentRequest, str],
-    staff: dict[str, Any],
-    run_jobs: Any,
+    ask_for_files: AskForFiles,
     fake_api: FakeCloudAPI,
 ) -> None:
-    req, _pin = submitted
     before = len(fake_api.sent)
-    _ask_for_files(staff, req, run_jobs, ["surat-kelahiran", "buku-nikah"], "Foto buram")
+    req = ask_for_files(["surat-kelahiran", "buku-nikah"], "Foto buram")
     (notice,) = texts_of([r for r in fake_api.sent[before:] if r["to"] == CITIZEN])
     assert "belum lengkap" in notice and "ketik *status*" in notice
-    req.refresh_from_db()
     round_ = req.missing_round
 
     chat("status")
@@ -486,11 +486,10 @@ def test_a_note_only_round_takes_any_file_from_another_number_with_the_pin(
     chat: Chat,
     send_file: Callable[..., list[str]],
     submitted: tuple[DocumentRequest, str],
-    staff: dict[str, Any],
-    run_jobs: Any,
+    ask_for_files: AskForFiles,
 ) -> None:
-    req, pin = submitted
-    _ask_for_files(staff, req, run_jobs, [], "Mohon kirim surat pengantar RT")
+    _req, pin = submitted
+    req = ask_for_files([], "Mohon kirim surat pengantar RT")
     chat("halo", OTHER)
     chat("status", OTHER)
     chat(req.tracking_number, OTHER)
@@ -503,14 +502,9 @@ def test_a_note_only_round_takes_any_file_from_another_number_with_the_pin(
 
 
 def test_a_request_no_longer_waiting_ends_the_file_dialogue(
-    chat: Chat,
-    send_file: Callable[..., list[str]],
-    submitted: tuple[DocumentRequest, str],
-    staff: dict[str, Any],
-    run_jobs: Any,
+    chat: Chat, send_file: Callable[..., list[str]], ask_for_files: AskForFiles
 ) -> None:
-    req, _pin = submitted
-    _ask_for_files(staff, req, run_jobs, ["buku-nikah"], "")
+    req = ask_for_files(["buku-nikah"], "")
     chat("status")
     chat(req.tracking_number)
     DocumentRequest.objects.filter(pk=req.pk).update(status=RequestStatus.CANCELLED)
