@@ -785,8 +785,19 @@ def _file_refusal(attachment: Attachment, room: int) -> str | None:
     try:
         clean_attachment(attachment)
     except UploadRejected as rejected:
-        return _("Maaf, berkas ini tidak dapat kami terima: %(why)s") % {"why": rejected.message}
+        return _refusal_text(rejected)
     return None
+
+
+def _refusal_text(rejected: UploadRejected) -> str:
+    return _("Maaf, berkas ini tidak dapat kami terima: %(why)s") % {"why": rejected.message}
+
+
+def _requirement(req: DocumentRequest, missing: list[str], sent: int) -> Requirement | None:
+    """The requirement the next file answers (None when the officer only wrote a note)."""
+    if not missing:
+        return None
+    return req.document_type.requirements.filter(code=missing[sent]).first()
 
 
 def _over_limit_note(count: int) -> str:
@@ -1093,7 +1104,7 @@ class StatusFlow:
         hint = _("Ketik *menu* untuk berhenti; berkas juga dapat diunggah di halaman status.")
         if not missing:
             return _("Kirim foto atau PDF berkas yang diminta di atas.") + "\n" + hint
-        requirement = req.document_type.requirements.filter(code=missing[sent]).first()
+        requirement = _requirement(req, missing, sent)
         return (
             _("Kirim foto atau PDF: *%(what)s* (%(n)d dari %(total)d).")
             % {
@@ -1129,16 +1140,11 @@ class StatusFlow:
         try:
             clean = clean_attachment(attachment)
         except UploadRejected as rejected:
-            ctx.reply(
-                _("Maaf, berkas ini tidak dapat kami terima: %(why)s") % {"why": rejected.message}
-            )
+            ctx.reply(_refusal_text(rejected))
             ctx.reply(self._missing_question(req, missing, sent))
             return
-        requirement = (
-            req.document_type.requirements.filter(code=missing[sent]).first() if missing else None
-        )
         try:
-            actions.add_files(req, [actions.Upload(requirement, clean)])
+            actions.add_files(req, [actions.Upload(_requirement(req, missing, sent), clean)])
         except actions.LayananError as refused:
             ctx.reply(refused.message)
             ctx.to_menu()
