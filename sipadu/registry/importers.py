@@ -20,10 +20,13 @@ import fcntl
 import functools
 import io
 import json
+import logging
 import marshal
 import multiprocessing
 import os
 import re
+import sqlite3
+import threading
 import time
 import uuid
 import zipfile
@@ -59,6 +62,8 @@ from .models import (
 from .names import fold_name, word_key
 from .nik import decode_kk, decode_nik
 from .search import remember_words
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 10_000
 
@@ -1928,8 +1933,64 @@ class _Rollback(Exception):
 # Connection settings for an import on SQLite (name, value during the import). Memory stays
 # flat whatever the file size: pages read through the memory map would count towards the
 # process's memory, and the sorts that rebuild indexes spill to temporary files on disk instead
-# of memory; sorting uses a second thread (the reader process is done by then).
-_BULK_PRAGMAS = (("mmap_size", 0), ("temp_store", 1), ("threads", 2))
+# of memory; sorting uses a second thread (the reader process is done by then). The commit
+# does not copy the write-ahead log back into the database (a few seconds for a first load
+# of a million residents): a background thread does, see checkpoint_in_background().
+_BULK_PRAGMAS = (("mmap_size", 0), ("temp_store", 1), ("threads", 2), ("wal_autocheckpoint", 0))
+
+#: Checkpoints started by checkpoint_in_background() and not yet joined.
+_checkpoints: list[threading.Thread] = []
+
+
+def _checkpoint(path: str) -> None:
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=60)) as db:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error as exc:
+        # The log stays; SQLite's next automatic checkpoint copies it instead.
+        log.warning("background WAL checkpoint failed: %s", exc)
+
+
+def checkpoint_in_background(path: str, threshold_bytes: int) -> threading.Thread | None:
+    """Copy the write-ahead log of the SQLite database at ``path`` back into it, in a thread,
+    when the log holds at least ``threshold_bytes``; the thread, or None when there is nothing
+    to do.
+
+    A passive checkpoint, as SQLite's automatic one: readers and writers go on meanwhile, and a
+    transaction that commits meanwhile skips its own checkpoint instead of waiting. If the
+    process ends first, the log is still complete and the next checkpoint copies it.
+    """
+    try:
+        size = os.path.getsize(f"{path}-wal")
+    except OSError:
+        return None
+    if size < threshold_bytes:
+        return None
+    thread = threading.Thread(target=_checkpoint, args=(path,), name="sipadu-wal-checkpoint")
+    thread.daemon = True
+    thread.start()
+    _checkpoints.append(thread)
+    return thread
+
+
+def wait_for_checkpoints(timeout: float | None = None) -> None:
+    """Join the checkpoints started by this process (a command does before it exits)."""
+    while _checkpoints:
+        _checkpoints.pop().join(timeout)
+
+
+def _checkpoint_after_import() -> None:
+    """After an import on a file database: the deferred checkpoint, once the log is bigger
+    than the connection's own automatic checkpoint would allow."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        pages = cursor.fetchone()[0]
+        cursor.execute("PRAGMA page_size")
+        page_size = cursor.fetchone()[0]
+    if pages > 0:
+        checkpoint_in_background(str(connection.settings_dict["NAME"]), pages * page_size)
 
 
 @contextlib.contextmanager
@@ -1942,7 +2003,10 @@ def _bulk_settings() -> Iterator[None]:
     with connection.cursor() as cursor:
         for name, value in _BULK_PRAGMAS:
             cursor.execute(f"PRAGMA {name}")
-            saved.append((name, cursor.fetchone()[0]))
+            current = cursor.fetchone()
+            if current is None:  # not a setting of this database (mmap_size in memory)
+                continue
+            saved.append((name, current[0]))
             cursor.execute(f"PRAGMA {name} = {value}")
     try:
         yield
@@ -2063,6 +2127,7 @@ def import_file(
     finally:
         if fk_off:
             connection.enable_constraint_checking()
+    _checkpoint_after_import()
     if not result.committed:
         result.created = result.updated = 0
     return result

@@ -761,3 +761,62 @@ def test_the_checker_writes_compact_rows_only_when_the_plan_says_so(compact, no_
     assert checked[at["keluarga_id"]] == no_kk and checked[at["death_date"]] == no_kk
     assert type(checked[at["keluarga_id"]]) is type(no_kk)
     assert checked[at["ktp_el_recorded"]] == flag and type(checked[at["is_alive"]]) is type(flag)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_leaves_the_checkpoint_to_a_background_thread_then_restores_it():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a setting of SQLite connections")
+
+    def autocheckpoint() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cursor.fetchone()[0]
+
+    before = autocheckpoint()
+    assert before > 0
+    with importers._bulk_settings():
+        assert autocheckpoint() == 0
+    assert autocheckpoint() == before
+
+
+def wal_database(path, rows: int):
+    """A WAL database whose log holds ``rows`` rows that were never copied back."""
+    import sqlite3
+
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("CREATE TABLE t (v TEXT)")
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO t VALUES (?)", ((f"{i:0200d}",) for i in range(rows)))
+    db.execute("COMMIT")
+    return db
+
+
+def test_a_big_write_ahead_log_is_copied_back_in_a_background_thread(tmp_path):
+    path = str(tmp_path / "big.sqlite3")
+    db = wal_database(path, 20_000)  # about 4.5 MB of log
+    try:
+        assert tmp_path.joinpath("big.sqlite3").stat().st_size < 100_000
+        thread = importers.checkpoint_in_background(path, 1_000_000)
+        assert thread is not None
+        importers.wait_for_checkpoints()
+        assert not thread.is_alive()
+        assert tmp_path.joinpath("big.sqlite3").stat().st_size > 4_000_000
+        assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 20_000
+    finally:
+        db.close()
+
+
+def test_a_small_write_ahead_log_waits_for_sqlites_own_checkpoint(tmp_path):
+    path = str(tmp_path / "small.sqlite3")
+    db = wal_database(path, 100)
+    try:
+        assert importers.checkpoint_in_background(path, 1_000_000) is None
+        assert importers.checkpoint_in_background(str(tmp_path / "none.sqlite3"), 0) is None
+        assert tmp_path.joinpath("small.sqlite3").stat().st_size < 100_000
+    finally:
+        db.close()

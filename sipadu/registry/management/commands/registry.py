@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from sipadu.core.models import Office
 from sipadu.registry import coverage
 from sipadu.registry.generator import generate
+from sipadu.registry.importers import wait_for_checkpoints
 from sipadu.registry.models import ImportRun
 from sipadu.registry.nik import check_nik
 from sipadu.registry.tasks import run_import
@@ -119,6 +120,7 @@ class Command(BaseCommand):
             )
 
         run = run_import(run, progress=progress)
+        wait_for_checkpoints()
         self.stderr.write("")
         self.stdout.write(run.message)
         if run.error_file and options["errors"]:
