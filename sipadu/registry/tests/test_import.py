@@ -820,3 +820,124 @@ def test_a_small_write_ahead_log_waits_for_sqlites_own_checkpoint(tmp_path):
         assert tmp_path.joinpath("small.sqlite3").stat().st_size < 100_000
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("span", [False, True])
+def test_lines_are_split_as_the_csv_module_reads_them(tmp_path, span):
+    """Plain lines are split at the delimiter, quoted ones parsed as CSV: values and line
+    numbers are what the csv module gives, whatever the line ends and quoting."""
+    body = (
+        b"1;plain;x\r\n"
+        b'2;"quoted; with delimiter";y\n'
+        b"\r\n"  # a blank line is skipped
+        b'3;"two\r\nlines";z\r\n'
+        b'4;"say ""hi""";w\r'  # a lone carriage return ends a line too
+        b"5;;\r\n"
+        b'"6";"";"a ""b"""\n'
+        b"7;tail;end"  # no line end at all
+    )
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"A;B;C\r\n" + body)
+    with open(path, newline="", encoding="utf-8") as handle:
+        expected_reader = csv.reader(handle, delimiter=";", strict=True)
+        next(expected_reader)
+        expected = [(expected_reader.line_num, values) for values in expected_reader if any(values)]
+    assert [v[0] for _line, v in expected] == ["1", "2", "3", "4", "5", "6", "7"]
+    if span:
+        spans = importers.csv_spans(str(path), "utf-8", 2)
+        assert spans is not None
+        got = []
+        for stretch in spans:
+            _header, rows, _fraction = importers.read_csv(str(path), "utf-8", stretch)
+            got.extend(rows)
+    else:
+        header, rows, _fraction = importers.read_csv(str(path), "utf-8")
+        assert header == ["A", "B", "C"]
+        got = list(rows)
+    assert got == expected
+
+
+def test_an_unclosed_quote_is_reported_at_its_line(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'A;B\n1;x\n2;y\n3;"never closed\n4;z\n')
+    _header, rows, _fraction = importers.read_csv(str(path), "utf-8")
+    with pytest.raises(importers.FileError, match="Baris 4 "):
+        list(rows)
+
+
+def test_new_keys_are_unique_ascending_version_7_uuids():
+    import uuid
+
+    keys = importers._uuid_hexes(40_000)  # more than the 14-bit counter holds
+    assert len(set(keys)) == 40_000 and keys == sorted(keys)
+    for key in keys[::997]:
+        parsed = uuid.UUID(key)
+        assert len(key) == 32 and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert importers._uuid_hexes(0) == []
+    # the last 48 bits are random: two calls do not share them
+    assert {k[-12:] for k in importers._uuid_hexes(100)}.isdisjoint(k[-12:] for k in keys)
+
+
+def test_the_garbage_collector_is_paused_during_an_import_only():
+    import gc
+
+    assert gc.isenabled()
+    with importers.gc_paused():
+        assert not gc.isenabled()
+        with importers.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # an inner pause leaves the outer one alone
+    assert gc.isenabled()
+
+
+@pytest.mark.django_db
+def test_dropped_indexes_are_rebuilt_with_a_small_sort_cache(tmp_path, family, monkeypatch):
+    import contextlib
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's sorter")
+
+    def cache_size(cursor) -> int:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
+
+    real = importers._sort_cache
+    during = []
+
+    @contextlib.contextmanager
+    def recording(cursor):
+        with real(cursor):
+            during.append(cache_size(cursor))
+            yield
+
+    monkeypatch.setattr(importers, "_sort_cache", recording)
+    with connection.cursor() as cursor:
+        before = cache_size(cursor)
+    result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family))
+    assert result.committed and during == [-importers._SORT_CACHE_KIB]
+    with connection.cursor() as cursor:
+        assert cache_size(cursor) == before != -importers._SORT_CACHE_KIB
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("saved", [True, False])
+def test_a_first_load_checks_the_import_it_points_to(tmp_path, family, monkeypatch, saved):
+    """The residents' reference to their import is checked as one value on a first load: an
+    import run that is not in the database stops the import like any broken reference."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the first-load path is SQLite's")
+    monkeypatch.setattr(importers, "_foreign_keys_off_for_first_load", lambda: True)
+    run = ImportRun(filename="a.csv")
+    if saved:
+        run.save()
+    result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family), run=run)
+    if saved:
+        assert result.committed
+        assert set(Penduduk.objects.values_list("source_import", flat=True)) == {run.pk}
+    else:
+        assert not result.committed and "3 rujukan" in result.fatal
+        assert Penduduk.objects.count() == 0
