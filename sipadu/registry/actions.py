@@ -24,7 +24,7 @@ from .models import (
     PendudukChange,
     Sex,
 )
-from .names import fold_name, phonetic_key
+from .names import fold_name
 from .nik import decode_kk, decode_nik
 from .search import remember_names
 
@@ -76,7 +76,6 @@ def _validate(p: Penduduk) -> None:
         raise RegistryError(_("Tanggal kematian sebelum tanggal lahir."))
     _desa(p.desa_id)
     p.name_folded = fold_name(p.full_name)
-    p.name_key = phonetic_key(p.full_name)
     # The caller saves in this transaction: approximate search must know the name's words.
     remember_names([p.name_folded])
 

@@ -26,7 +26,7 @@ from sipadu.wilayah.models import Region, RegionPopulation
 
 from . import coverage
 from .models import RECORD_FIELDS, Keluarga, MaritalStatus, Penduduk, Relationship
-from .names import fold_name, phonetic_key
+from .names import fold_name
 from .nik import encode_kk, encode_nik
 from .search import remember_names
 
@@ -476,7 +476,6 @@ def _flush(builder: _Builder, ref: dt.date) -> tuple[int, int]:
     people = []
     for row in builder.people:
         row["name_folded"] = fold_name(row["full_name"])
-        row["name_key"] = phonetic_key(row["full_name"])
         values = []
         for name in _PERSON_COLUMNS:
             value = row[name]
@@ -485,7 +484,7 @@ def _flush(builder: _Builder, ref: dt.date) -> tuple[int, int]:
             elif name in date_cols:
                 value = ops.adapt_datefield_value(value)
             values.append(value)
-        people.append((*values, row["name_folded"], row["name_key"], now, now))
+        people.append((*values, row["name_folded"], now, now))
         coverage.delta(deltas, None, row, ref)
     families = [
         (
@@ -502,7 +501,7 @@ def _flush(builder: _Builder, ref: dt.date) -> tuple[int, int]:
         for kk, desa, head, rt, rw, street in builder.families
     ]
     columns = [c if c != "keluarga_id" else "no_kk" for c in _PERSON_COLUMNS]
-    columns += ["name_folded", "name_key", "created_at", "updated_at"]
+    columns += ["name_folded", "created_at", "updated_at"]
     with connection.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO registry_keluarga (id, no_kk, desa_id, kepala_id, rt, rw, street, "

@@ -902,7 +902,6 @@ ROW_COLUMNS = (
     "id",
     *RECORD_FIELDS[:3],
     "name_folded",
-    "name_key",
     *RECORD_FIELDS[3:],
     "source_line",
 )
@@ -911,7 +910,7 @@ _DB_COLUMN = {"keluarga_id": "no_kk"}
 # Dates travel as ISO text (compared as text, bound as text by both databases).
 _DATE_FIELDS = frozenset({"birth_date", "death_date", "akta_kelahiran_date"})
 # Fields always written on update (derived from required columns).
-_ALWAYS_UPDATED = ("full_name", "name_folded", "name_key", "sex", "birth_date", "desa_id")
+_ALWAYS_UPDATED = ("full_name", "name_folded", "sex", "birth_date", "desa_id")
 _TEXT_LIMITS = (
     ("birth_place", 100),
     ("occupation", 100),
@@ -1228,12 +1227,9 @@ class RowChecker:
         name = name[:150]
         folded = _fold_fast(name)
         words = self.word_keys
-        try:
-            key = " ".join([words[w] for w in folded.split()])
-        except KeyError:
-            key = " ".join(
-                k for k in (words.get(w) or self._word_key(w) for w in folded.split()) if k
-            )
+        for word in folded.split():
+            if word not in words:
+                self._word_key(word)
         if self.p_parts is None:
             desa = self.desa_memo.get(values[self.p_desa]) or self._desa(values)
         else:
@@ -1242,11 +1238,10 @@ class RowChecker:
         row[1] = nik
         row[3] = name
         row[4] = folded[:150]
-        row[5] = key[:150]
-        row[6] = sex
-        row[8] = birth
-        row[20] = desa
-        row[29] = line
+        row[5] = sex
+        row[7] = birth
+        row[19] = desa
+        row[28] = line
         if self.p_kk is not None:
             raw_kk = values[self.p_kk]
             row[2] = (self.kk_memo.get(raw_kk) or self._kk(raw_kk)) or self.null
@@ -1283,14 +1278,14 @@ class RowChecker:
         if self.p_alive is not None:
             raw = values[self.p_alive]
             alive = self.alive_memo.get(raw)
-            row[18] = self._alive(raw) if alive is None else alive
-        death = row[19]
+            row[17] = self._alive(raw) if alive is None else alive
+        death = row[18]
         if death:
             if self.p_alive is None:
-                row[18] = self.flag_value(False)
+                row[17] = self.flag_value(False)
             if death < birth or death > self.today_iso:
                 raise RowError("tanggal_kematian", _("Tanggal kematian tidak mungkin."))
-        if row[26] and row[18]:
+        if row[25] and row[17]:
             raise RowError("akta_kematian", _("Ada akta kematian tetapi status masih hidup."))
         return tuple(row)
 
@@ -1315,15 +1310,15 @@ def row_state_key(row: tuple[Any, ...] | list[Any], bounds: coverage.AgeBounds) 
     """Coverage state key of a row tuple (:data:`ROW_COLUMNS` order)."""
     return coverage.state_key(
         bounds,
-        row[20],
-        row[18],
-        row[8],
-        row[10] == MaritalStatus.BELUM_KAWIN,
-        bool(row[21]),
-        row[25],
-        row[23],
+        row[19],
+        row[17],
+        row[7],
+        row[9] == MaritalStatus.BELUM_KAWIN,
+        bool(row[20]),
+        row[24],
+        row[22],
         bool(row[2]),
-        bool(row[26]),
+        bool(row[25]),
     )
 
 
@@ -1403,25 +1398,25 @@ def read_batches(plan: Plan) -> Iterator[Batch]:
             seen[nik] = line
             batch.rows.append(row)
             # Coverage state key, inlined (see coverage.state_key): this runs for every row.
-            if row[18]:
-                born = row[8]
+            if row[17]:
+                born = row[7]
                 key = (
-                    row[20],
+                    row[19],
                     1,
                     3 if born > b16 else 2 if born > b17 else 1 if born > b18 else 0,
-                    1 if row[10] == belum_kawin else 0,
-                    1 if row[21] else 0,
-                    1 if row[25] else 0,
-                    1 if row[23] else 0,
+                    1 if row[9] == belum_kawin else 0,
+                    1 if row[20] else 0,
+                    1 if row[24] else 0,
+                    1 if row[22] else 0,
                     1 if row[2] else 0,
                     0,
                 )
             else:
-                key = (row[20], 0, 0, 0, 0, 0, 0, 0, 1 if row[26] else 0)
+                key = (row[19], 0, 0, 0, 0, 0, 0, 0, 1 if row[25] else 0)
             batch.counts[key] = batch.counts.get(key, 0) + 1
             if has_kk and row[2]:
-                batch.families[row[2]] = (row[20], *address)
-                if p_rel is not None and row[11] == kepala:
+                batch.families[row[2]] = (row[19], *address)
+                if p_rel is not None and row[10] == kepala:
                     batch.heads.append((nik, row[2], row[0]))
         if batch.total >= size:
             yield done(batch, fraction())
@@ -1600,7 +1595,7 @@ _NULLABLE = frozenset(name for name, value in _DEFAULTS.items() if value is None
 
 
 # Indexed columns of registry_penduduk that only search uses (see BatchWriter.start).
-_SEARCH_INDEXED = ("name_folded", "name_key", "birth_date")
+_SEARCH_INDEXED = ("name_folded", "birth_date")
 # Indexes of the residents kept through a first load: few distinct keys (desa) or members of
 # a family next to each other (KK), so rows join them near a few places the page cache holds;
 # growing them while the readers check rows costs less than rebuilding them alone at the end.
@@ -1761,7 +1756,7 @@ class BatchWriter:
                 if old[1]:
                     problems.append(
                         RowProblem(
-                            row[29],
+                            row[28],
                             "nik",
                             _("NIK sama dengan baris %d dalam berkas ini (duplikat).") % old[3],
                         )
@@ -1818,10 +1813,10 @@ class BatchWriter:
                 if row_id == row[0]:
                     continue
                 if row_id is None:
-                    raise RuntimeError(f"registry import: line {row[29]} was not written")
+                    raise RuntimeError(f"registry import: line {row[28]} was not written")
                 problems.append(
                     RowProblem(
-                        row[29],
+                        row[28],
                         "nik",
                         _("NIK sama dengan baris %d dalam berkas ini (duplikat).") % line,
                     )

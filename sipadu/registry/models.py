@@ -171,11 +171,9 @@ class Penduduk(models.Model):
         verbose_name=_("nomor KK"),
     )
     full_name = models.CharField(_("nama lengkap"), max_length=150)
-    # Lower-case, accent- and punctuation-free name, for prefix search.
+    # Lower-case, accent- and punctuation-free name, for prefix search; approximate search
+    # corrects the typed words against NameWord, then reads this index.
     name_folded = models.CharField(max_length=150, db_index=True, editable=False)
-    # A coarse phonetic key of the name (names.phonetic_key). Not indexed: approximate search
-    # corrects the typed words against NameWord, then reads name_folded's index.
-    name_key = models.CharField(max_length=150, editable=False)
     sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
     birth_place = models.CharField(_("tempat lahir"), max_length=100, blank=True)
     birth_date = models.DateField(_("tanggal lahir"), db_index=True)

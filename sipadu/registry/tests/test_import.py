@@ -594,7 +594,7 @@ def test_reimport_keeps_history_of_changed_residents_only(tmp_path, family):
     assert change.action == "import" and change.penduduk.full_name == "Nama Baru"
     assert change.changes["full_name"] == ["Warga Nomor 3", "Nama Baru"]
     assert change.changes["akta_kelahiran_no"] == ["", "AL-99"]
-    assert set(change.changes) == {"full_name", "name_folded", "name_key", "akta_kelahiran_no"}
+    assert set(change.changes) == {"full_name", "name_folded", "akta_kelahiran_no"}
 
 
 @pytest.mark.django_db
