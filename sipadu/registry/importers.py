@@ -1640,8 +1640,8 @@ class BatchWriter:
         self.now_param = connection.ops.adapt_datetimefield_value(now)
         now_sql = _literal(self.now_param if self.sqlite else now.isoformat())
         self.now_sql = now_sql
-        source = _literal(run.pk.hex if self.sqlite else run.pk) if run else "NULL"
-        self.source_sql = source
+        self.source_id = (run.pk.hex if self.sqlite else run.pk) if run else None
+        source = _literal(self.source_id) if run else "NULL"
         self.actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
         quoted = connection.ops.quote_name
         columns = [_DB_COLUMN.get(c, c) for c in ROW_COLUMNS]
@@ -1911,11 +1911,13 @@ class BatchWriter:
                     values = (
                         f'SELECT DISTINCT "{column}" AS v FROM {table} WHERE "{column}" IS NOT NULL'  # noqa: S608
                     )
+                    params: list[Any] = []
                     if self.first_load and (table, column) == _IMPORT_REFERENCE:
                         # Every resident of a first load holds this import's id, written as
                         # a literal: that one value, instead of scanning the unindexed column.
-                        values = f"SELECT {self.source_sql} AS v"
-                    cursor.execute(f"SELECT 1 FROM ({values}) WHERE {dangling} LIMIT 1")  # noqa: S608
+                        values = "SELECT v FROM (SELECT %s AS v) WHERE v IS NOT NULL"
+                        params = [self.source_id]
+                    cursor.execute(f"SELECT 1 FROM ({values}) WHERE {dangling} LIMIT 1", params)  # noqa: S608
                     if cursor.fetchone():
                         cursor.execute(
                             f'SELECT COUNT(*) FROM (SELECT "{column}" AS v FROM {table} '  # noqa: S608

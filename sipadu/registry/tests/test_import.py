@@ -922,22 +922,24 @@ def test_dropped_indexes_are_rebuilt_with_a_small_sort_cache(tmp_path, family, m
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("saved", [True, False])
-def test_a_first_load_checks_the_import_it_points_to(tmp_path, family, monkeypatch, saved):
+@pytest.mark.parametrize("run_state", ["saved", "missing", "none"])
+def test_a_first_load_checks_the_import_it_points_to(tmp_path, family, monkeypatch, run_state):
     """The residents' reference to their import is checked as one value on a first load: an
-    import run that is not in the database stops the import like any broken reference."""
+    import run that is not in the database stops the import like any broken reference; an
+    import without a run leaves the reference empty."""
     from django.db import connection
 
     if connection.vendor != "sqlite":
         pytest.skip("the first-load path is SQLite's")
     monkeypatch.setattr(importers, "_foreign_keys_off_for_first_load", lambda: True)
-    run = ImportRun(filename="a.csv")
-    if saved:
+    run = None if run_state == "none" else ImportRun(filename="a.csv")
+    if run_state == "saved":
         run.save()
     result = importers.import_file(write_csv(tmp_path / "a.csv", SIAK_HEADER, family), run=run)
-    if saved:
-        assert result.committed
-        assert set(Penduduk.objects.values_list("source_import", flat=True)) == {run.pk}
-    else:
+    if run_state == "missing":
         assert not result.committed and "3 rujukan" in result.fatal
         assert Penduduk.objects.count() == 0
+    else:
+        assert result.committed
+        stored = set(Penduduk.objects.values_list("source_import", flat=True))
+        assert stored == {run.pk if run else None}
